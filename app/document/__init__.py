@@ -1,0 +1,1 @@
+"""The Qt-free document model: layers, label maps, undo history, files."""

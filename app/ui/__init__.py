@@ -1,0 +1,1 @@
+"""The Qt views, panels, tools and workers around the Qt-free document model."""
