@@ -28,7 +28,7 @@ run: $(STAMP_RUN)
 	$(VENV)/bin/spadework
 
 lint: $(STAMP_TEST)
-	$(VENV)/bin/ruff check app ml tests bench
+	$(VENV)/bin/ruff check .
 	PYTHONPATH=. $(VENV)/bin/lint-imports
 
 test: lint
