@@ -6,10 +6,12 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app import __version__
 from app.ui import excepthook
+from ml.resources import resource_path
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ def create_application() -> QApplication:
     app.setApplicationName("Spadework")
     app.setOrganizationName("Spadework")
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(str(resource_path("icons", "spadework.svg"))))
     excepthook.install()
     return app  # type: ignore[return-value]
 
