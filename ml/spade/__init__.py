@@ -1,0 +1,1 @@
+"""SPADE/GauGAN engine: networks, official-checkpoint import, model library, fast inference."""
