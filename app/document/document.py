@@ -364,7 +364,7 @@ class Document:
             data = as_rgba(pixels)
         target = layer.pixels[slices(r)]
         if data.shape != target.shape:
-            raise ValueError(f"pixels of shape {data.shape} do not fit {target.shape}")
+            raise ValueError(f"pixels of shape {data.shape} do not fit the region {target.shape}")
         if undoable:
             self._push(PixelCommand(label, layer.uid, r, target.copy(), data.copy()))
         else:
