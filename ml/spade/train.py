@@ -1,0 +1,603 @@
+"""SPADE/GauGAN training with the official objective, resumable and multi-process.
+
+Usage:
+    from ml.spade.config import GeneratorConfig
+    from ml.spade.datasets import ArrayDataset, PairedFolderDataset
+    from ml.spade.train import TrainConfig, Trainer
+
+    gen = GeneratorConfig(label_nc=15, contain_dontcare=True, no_instance=True, ngf=32,
+                          crop_size=256, use_vae=True)
+    data = ArrayDataset(images, labels, crop_size=256)        # or PairedFolderDataset(...)
+    trainer = Trainer(TrainConfig(gen, batch_size=2, ndf=32), data, "runs/landscape")
+    trainer.train(steps=2000, callback=lambda p: print(p.step, p.losses), cancel=event)
+    trainer.save_model(folder, name="Landscape", dataset="landscape", label_set="landscape")
+
+    trainer = Trainer.resume("runs/landscape", data)       # later: carries on bit-exactly
+    trainer.train(steps=4000)                              # `steps` is the total to reach
+
+    Trainer(config, data, "runs/ft", init_model="coco-1234abcd")   # fine-tune a library model
+
+Each step is the official one: a generator update (hinge GAN + feature matching x10
+[+ VGG19 x10 when a local VGG19 weights file is given] [+ KL x0.05 with the VAE]) then a
+discriminator update on fakes made by the updated generator, with Adam (0, 0.9), G 1e-4,
+D 4e-4. Under `torchrun` every process takes its share of each global batch, batch norm
+statistics are synchronised, gradients are averaged by DistributedDataParallel; the KL term,
+a sum over the batch, is multiplied by the world size so the objective equals one process
+training the whole global batch. AMP (bf16, or fp16 with loss scaling) is used on CUDA.
+
+Data order, augmentation and VAE noise are functions of (seed, step), and checkpoints hold
+every network, optimizer and scaler state, so a resumed run computes exactly what an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from ml.spade import distributed as dist_util
+from ml.spade import train_state as ts
+from ml.spade.config import GeneratorConfig
+from ml.spade.datasets import DatasetError, PairDataset
+from ml.spade.inputs import InputError, prepare, semantic_tensor
+from ml.spade.losses import (
+    VGGLoss,
+    feature_matching_loss,
+    hinge_d_loss,
+    hinge_g_loss,
+    kld_loss,
+    load_vgg19,
+)
+from ml.spade.networks import ConvEncoder, MultiscaleDiscriminator, SPADEGenerator, init_weights
+
+log = logging.getLogger(__name__)
+
+
+class TrainingCancelled(RuntimeError):
+    """The cancel flag was set; the trainer has stopped and saved what it completed."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that fixes a run besides the data. `batch_size` is per process."""
+
+    generator: GeneratorConfig
+    batch_size: int = 1
+    lr_g: float = 1e-4
+    lr_d: float = 4e-4
+    beta1: float = 0.0
+    beta2: float = 0.9
+    lambda_feat: float = 10.0
+    lambda_vgg: float = 10.0
+    lambda_kld: float = 0.05
+    vgg_weights: str | None = None
+    ndf: int = 64
+    num_D: int = 2
+    n_layers_D: int = 4
+    seed: int = 0
+    amp: bool = True
+    device: str = "auto"
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 2
+    preview_every: int = 50
+    label_set: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.generator, dict):
+            self.generator = GeneratorConfig.from_dict(self.generator)
+        if self.vgg_weights is not None:
+            self.vgg_weights = str(self.vgg_weights)
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if self.num_D < 1 or self.n_layers_D < 1 or self.ndf < 1:
+            raise ValueError("num_D, n_layers_D and ndf must be positive")
+
+    @property
+    def use_vae(self) -> bool:
+        return self.generator.use_vae
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["generator"] = self.generator.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class TrainProgress:
+    """One report per step, for a progress bar: preview (HxWx3 uint8) only every so often."""
+
+    step: int
+    steps: int
+    losses: dict[str, float]
+    seconds: float
+    eta_seconds: float
+    preview: np.ndarray | None = None
+    checkpoint: Path | None = None
+
+
+@dataclass
+class _Batch:
+    seg: torch.Tensor
+    real: torch.Tensor
+
+
+@dataclass
+class _StepRandom:
+    """Per-step generators so that noise does not depend on what ran before."""
+
+    seed: int
+    step: int
+
+    def normal(self, tag: int, shape: tuple[int, ...]) -> torch.Tensor:
+        seq = np.random.SeedSequence([self.seed, self.step, tag])
+        gen = torch.Generator().manual_seed(int(seq.generate_state(1, np.uint64)[0] >> 1))
+        return torch.randn(shape, generator=gen)
+
+
+def _seed_for(*parts: int) -> int:
+    return int(np.random.SeedSequence(list(parts)).generate_state(1, np.uint64)[0] >> 1)
+
+
+def _unwrap(net: nn.Module) -> nn.Module:
+    return net.module if isinstance(net, DistributedDataParallel) else net
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """A (3, H, W) tensor in [-1, 1] as HxWx3 uint8, the official way (truncation)."""
+    arr = ((image.detach().float().cpu().clamp(-1, 1) + 1) / 2 * 255).permute(1, 2, 0).numpy()
+    return arr.astype(np.uint8)
+
+
+class _CancelWatch:
+    """Forward and backward hooks on the networks' blocks that stop a step when cancelled.
+
+    A step on a CPU can take seconds; checking between blocks keeps the response under one.
+    """
+
+    def __init__(self, modules: list[nn.Module], event: threading.Event) -> None:
+        self.event = event
+        self.handles = []
+        for m in modules:
+            self.handles.append(m.register_forward_pre_hook(self._check))
+            self.handles.append(m.register_full_backward_pre_hook(self._check))
+
+    def _check(self, *_args) -> None:
+        if self.event.is_set():
+            raise TrainingCancelled("training cancelled")
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+
+class Trainer:
+    """Builds the networks and optimizers for a config and trains them on a dataset."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        dataset: PairDataset,
+        checkpoint_dir: str | Path | None = None,
+        init_model: str | Path | None = None,
+    ) -> None:
+        self.config = config
+        self.dataset = dataset
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.ctx, self.device = dist_util.init_distributed(config.device)
+        self.step = 0
+        self.trained_seconds = 0.0
+        self.source = ""
+        cfg = config.generator
+        self._check_dataset()
+
+        torch.manual_seed(config.seed)
+        G = SPADEGenerator(cfg)
+        D = MultiscaleDiscriminator(cfg.semantic_nc + 3, config.ndf, config.num_D, config.n_layers_D)
+        E = ConvEncoder(cfg.ngf, cfg.crop_size, cfg.z_dim) if cfg.use_vae else None
+        for net in (G, D, E):
+            if net is not None:
+                init_weights(net)
+        if init_model is not None:
+            self._load_init_model(G, E, init_model)
+        if self.ctx.enabled:
+            G = dist_util.convert_sync_batchnorm(G, self.device)
+        self.G, self.D, self.E = self._place(G), self._place(D), self._place(E)
+
+        g_params = list(G.parameters()) + (list(E.parameters()) if E is not None else [])
+        betas = (config.beta1, config.beta2)
+        self.opt_g = torch.optim.Adam(g_params, lr=config.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=betas)
+
+        self.amp_dtype = self._amp_dtype()
+        use_scaler = self.amp_dtype == torch.float16
+        self.scaler_g = torch.amp.GradScaler("cuda", enabled=use_scaler)
+        self.scaler_d = torch.amp.GradScaler("cuda", enabled=use_scaler)
+
+        self.vgg_loss: VGGLoss | None = None
+        if config.vgg_weights:
+            self.vgg_loss = VGGLoss(load_vgg19(config.vgg_weights)).to(self.device)
+        elif config.lambda_vgg > 0:
+            log.warning(
+                "VGG19 perceptual loss is off: no local VGG19 weights file was given "
+                "(--vgg-weights); the official models were trained with it"
+            )
+        self._perm_cache: tuple[int, np.ndarray] | None = None
+
+    # ------------------------------------------------------------------ building
+
+    def _check_dataset(self) -> None:
+        cfg = self.config.generator
+        if len(self.dataset) == 0:
+            raise DatasetError("the dataset is empty")
+        if self.dataset.preprocess.out_size != cfg.native_size:
+            w, h = self.dataset.preprocess.out_size
+            nw, nh = cfg.native_size
+            raise DatasetError(
+                f"the dataset yields {w}x{h} crops but the generator is built for {nw}x{nh}; "
+                "give both the same crop size and aspect ratio"
+            )
+
+    def _load_init_model(self, G: SPADEGenerator, E: ConvEncoder | None, init_model) -> None:
+        from ml.spade.library import load_model
+
+        model = load_model(init_model)
+        if model.card.config != self.config.generator:
+            raise ValueError(
+                f"model {model.card.id!r} has generator settings {model.card.config.to_dict()}, "
+                f"which differ from this run's {self.config.generator.to_dict()}"
+            )
+        G.load_state_dict(model.generator.state_dict())
+        if E is not None:
+            if model.encoder is None:
+                raise ValueError(f"model {model.card.id!r} has no style encoder to fine-tune")
+            E.load_state_dict(model.encoder.state_dict())
+        self.source = f"fine-tuned from {model.card.id} ({model.card.name})"
+
+    def _place(self, net: nn.Module | None) -> nn.Module | None:
+        if net is None:
+            return None
+        net.to(self.device).train()
+        if not self.ctx.enabled:
+            return net
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(net, device_ids=ids, broadcast_buffers=False)
+
+    def _amp_dtype(self) -> torch.dtype | None:
+        if not self.config.amp or self.device.type != "cuda":
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+    def _autocast(self):
+        return torch.autocast(
+            "cuda", dtype=self.amp_dtype or torch.float16, enabled=self.amp_dtype is not None
+        )
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def global_batch(self) -> int:
+        return self.config.batch_size * self.ctx.world_size
+
+    def _index_at(self, position: int) -> int:
+        n = len(self.dataset)
+        epoch, k = divmod(position, n)
+        if self._perm_cache is None or self._perm_cache[0] != epoch:
+            rng = np.random.default_rng(_seed_for(self.config.seed, epoch, 1))
+            self._perm_cache = (epoch, rng.permutation(n))
+        return int(self._perm_cache[1][k])
+
+    def _batch(self, step: int) -> _Batch:
+        cfg = self.config.generator
+        b = self.config.batch_size
+        first = step * self.global_batch + self.ctx.rank * b
+        segs, reals = [], []
+        for pos in range(first, first + b):
+            index = self._index_at(pos)
+            sample = self.dataset.sample(index, _seed_for(self.config.seed, pos, 2))
+            h, w = sample.label.shape
+            try:
+                inp = prepare(sample.label, cfg, (w, h), sample.instance, fallback=0)
+            except InputError as exc:
+                raise DatasetError(f"{self.dataset.describe(index)}: {exc}") from None
+            segs.append(semantic_tensor(inp, cfg))
+            img = torch.from_numpy(np.ascontiguousarray(sample.image)).permute(2, 0, 1)
+            reals.append(img.float()[None] / 127.5 - 1.0)
+        return _Batch(torch.cat(segs).to(self.device), torch.cat(reals).to(self.device))
+
+    # ------------------------------------------------------------------ one step
+
+    def _noise(self, rnd: _StepRandom, tag: int) -> torch.Tensor:
+        z_dim = self.config.generator.z_dim
+        full = rnd.normal(tag, (self.global_batch, z_dim))
+        b = self.config.batch_size
+        return full[self.ctx.rank * b : (self.ctx.rank + 1) * b].to(self.device)
+
+    def _fake(self, batch: _Batch, rnd: _StepRandom, tag: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """G's output; with the VAE also the KL term (already weighted)."""
+        if self.E is None:
+            return self.G(batch.seg), None
+        mu, logvar = self.E(batch.real)
+        eps = self._noise(rnd, tag).to(mu.dtype)
+        z = eps * torch.exp(0.5 * logvar) + mu
+        kld = kld_loss(mu.float(), logvar.float()) * self.config.lambda_kld * self.ctx.world_size
+        return self.G(batch.seg, z), kld
+
+    def _discriminate(self, D: nn.Module, seg, fake, real) -> tuple[list, list]:
+        both = torch.cat([torch.cat([seg, fake], 1), torch.cat([seg, real], 1)], 0)
+        out = D(both)
+        n = fake.shape[0]
+        return [[t[:n] for t in s] for s in out], [[t[n:] for t in s] for s in out]
+
+    def _generator_step(self, batch: _Batch, rnd: _StepRandom) -> tuple[dict, torch.Tensor]:
+        c = self.config
+        self.opt_g.zero_grad(set_to_none=True)
+        D = _unwrap(self.D)
+        D.requires_grad_(False)
+        try:
+            with self._autocast():
+                fake, kld = self._fake(batch, rnd, 0)
+                pred_fake, pred_real = self._discriminate(D, batch.seg, fake, batch.real)
+                losses = {
+                    "G_GAN": hinge_g_loss(pred_fake).float(),
+                    "G_feat": feature_matching_loss(pred_fake, pred_real).float() * c.lambda_feat,
+                }
+                if self.vgg_loss is not None:
+                    losses["G_VGG"] = self.vgg_loss(fake.float(), batch.real).float() * c.lambda_vgg
+                if kld is not None:
+                    losses["G_KLD"] = kld
+        finally:
+            D.requires_grad_(True)
+        total = sum(losses.values())
+        self.scaler_g.scale(total).backward()
+        self.scaler_g.step(self.opt_g)
+        self.scaler_g.update()
+        return {k: float(v.detach()) for k, v in losses.items()}, fake.detach()
+
+    def _discriminator_step(self, batch: _Batch, rnd: _StepRandom) -> dict:
+        self.opt_d.zero_grad(set_to_none=True)
+        with self._autocast():
+            with torch.no_grad():
+                fake, _ = self._fake(batch, rnd, 1)
+            pred_fake, pred_real = self._discriminate(self.D, batch.seg, fake.detach(), batch.real)
+            losses = {
+                "D_fake": hinge_d_loss(pred_fake, real=False).float(),
+                "D_real": hinge_d_loss(pred_real, real=True).float(),
+            }
+        self.scaler_d.scale(sum(losses.values())).backward()
+        self.scaler_d.step(self.opt_d)
+        self.scaler_d.update()
+        return {k: float(v.detach()) for k, v in losses.items()}
+
+    def train_step(self) -> tuple[dict[str, float], torch.Tensor]:
+        """One generator and one discriminator update; returns losses and the fakes."""
+        batch = self._batch(self.step)
+        rnd = _StepRandom(self.config.seed, self.step)
+        g_losses, fake = self._generator_step(batch, rnd)
+        d_losses = self._discriminator_step(batch, rnd)
+        self.step += 1
+        losses = dist_util.mean_over_processes({**g_losses, **d_losses}, self.ctx, self.device)
+        return losses, fake
+
+    # ------------------------------------------------------------------ loop
+
+    def iterate(
+        self, steps: int, cancel: threading.Event | None = None
+    ) -> Iterator[TrainProgress]:
+        """Train until `steps` steps in total are done, yielding progress after each one.
+
+        On cancel the trainer stops within a second (the step in flight is dropped), saves a
+        checkpoint of the completed steps and raises TrainingCancelled.
+        """
+        if steps < self.step:
+            raise ValueError(f"this run is already at step {self.step}, past {steps}")
+        watch = None
+        if cancel is not None and not self.ctx.enabled:
+            blocks = self._blocks(_unwrap(self.G)) + self._blocks(_unwrap(self.D))
+            if self.E is not None:
+                blocks += self._blocks(_unwrap(self.E))
+            watch = _CancelWatch(blocks, cancel)
+        start, start_step = time.monotonic(), self.step
+        try:
+            while self.step < steps:
+                stop = cancel is not None and cancel.is_set()
+                if dist_util.any_process(stop, self.ctx, self.device):
+                    raise TrainingCancelled("training cancelled")
+                t0 = time.monotonic()
+                losses, fake = self.train_step()
+                self.trained_seconds += time.monotonic() - t0
+                elapsed = time.monotonic() - start
+                rate = elapsed / (self.step - start_step)
+                saved = None
+                if self.checkpoint_dir is not None and (
+                    self.step % self.config.checkpoint_every == 0 or self.step == steps
+                ):
+                    saved = self.save_checkpoint()
+                preview = None
+                every = self.config.preview_every
+                if self.ctx.is_main and (self.step == steps or (every and self.step % every == 0)):
+                    preview = to_uint8(fake[0])
+                yield TrainProgress(
+                    self.step, steps, losses, elapsed, rate * (steps - self.step), preview, saved
+                )
+        except TrainingCancelled:
+            self._drop_partial_step()
+            if self.checkpoint_dir is not None and self.step > start_step:
+                self.save_checkpoint()
+            raise
+        finally:
+            if watch is not None:
+                watch.remove()
+
+    def train(
+        self,
+        steps: int,
+        callback: Callable[[TrainProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> TrainProgress | None:
+        """Train until `steps` in total; the callback gets every step's progress."""
+        last = None
+        for progress in self.iterate(steps, cancel):
+            last = progress
+            if callback is not None:
+                callback(progress)
+        return last
+
+    @staticmethod
+    def _blocks(net: nn.Module) -> list[nn.Module]:
+        """Modules small enough that checking between them answers a cancel in time."""
+        return [m for m in net.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+
+    def _drop_partial_step(self) -> None:
+        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_d.zero_grad(set_to_none=True)
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def _state_tensors(self) -> tuple[dict[str, torch.Tensor], dict]:
+        tensors = ts.prefixed("G", _unwrap(self.G).state_dict())
+        tensors |= ts.prefixed("D", _unwrap(self.D).state_dict())
+        if self.E is not None:
+            tensors |= ts.prefixed("E", _unwrap(self.E).state_dict())
+        og, og_meta = ts.flatten_optimizer("opt_g", self.opt_g)
+        od, od_meta = ts.flatten_optimizer("opt_d", self.opt_d)
+        rng, rng_meta = ts.rng_tensors(self.device)
+        meta = {
+            "config": self.config.to_dict(),
+            "opt_g": og_meta,
+            "opt_d": od_meta,
+            "scaler_g": self.scaler_g.state_dict(),
+            "scaler_d": self.scaler_d.state_dict(),
+            "rng": rng_meta,
+            "dataset_size": len(self.dataset),
+            "trained_seconds": self.trained_seconds,
+            "source": self.source,
+        }
+        return tensors | og | od | rng, meta
+
+    def save_checkpoint(self) -> Path | None:
+        """Write the full training state (rank 0 only); other ranks wait for it."""
+        saved = None
+        if self.ctx.is_main:
+            tensors, meta = self._state_tensors()
+            saved = ts.save_state(
+                self.checkpoint_dir, self.step, tensors, meta, self.config.keep_checkpoints
+            )
+        dist_util.barrier(self.ctx)
+        return saved
+
+    @classmethod
+    def resume(
+        cls, checkpoint_dir: str | Path, dataset: PairDataset, device: str | None = None
+    ) -> Trainer:
+        """The run saved in `checkpoint_dir`, ready to continue exactly where it stopped."""
+        checkpoint_dir = Path(checkpoint_dir)
+        folder = ts.latest_state(checkpoint_dir)
+        if folder is None:
+            raise ts.CheckpointStateError(f"{checkpoint_dir}: no training checkpoint to resume")
+        tensors, meta = ts.load_state(folder)
+        config = TrainConfig.from_dict(meta["config"])
+        if device is not None:
+            config.device = device
+        if meta.get("dataset_size") != len(dataset):
+            log.warning(
+                "resuming with %d training pairs where the run had %s: the data order changes",
+                len(dataset),
+                meta.get("dataset_size"),
+            )
+        trainer = cls(config, dataset, checkpoint_dir)
+        trainer._restore(tensors, meta)
+        return trainer
+
+    def _restore(self, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+        try:
+            _unwrap(self.G).load_state_dict(ts.unprefixed("G", tensors))
+            _unwrap(self.D).load_state_dict(ts.unprefixed("D", tensors))
+            if self.E is not None:
+                _unwrap(self.E).load_state_dict(ts.unprefixed("E", tensors))
+            self.opt_g.load_state_dict(ts.unflatten_optimizer("opt_g", tensors, meta["opt_g"]))
+            self.opt_d.load_state_dict(ts.unflatten_optimizer("opt_d", tensors, meta["opt_d"]))
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise ts.CheckpointStateError(
+                f"training checkpoint does not fit its configuration ({str(exc).splitlines()[0]})"
+            ) from None
+        self.scaler_g.load_state_dict(meta["scaler_g"])
+        self.scaler_d.load_state_dict(meta["scaler_d"])
+        ts.restore_rng(tensors, meta["rng"], self.device)
+        self.step = int(meta["step"])
+        self.trained_seconds = float(meta.get("trained_seconds", 0.0))
+        self.source = meta.get("source", "")
+
+    # ------------------------------------------------------------------ export
+
+    def generator_state(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().cpu() for k, v in _unwrap(self.G).state_dict().items()}
+
+    def encoder_state(self) -> dict[str, torch.Tensor] | None:
+        if self.E is None:
+            return None
+        return {k: v.detach().cpu() for k, v in _unwrap(self.E).state_dict().items()}
+
+    def save_model(
+        self,
+        folder: str | Path,
+        name: str,
+        dataset: str = "custom",
+        label_set: str | None = None,
+        description: str = "",
+        licence: str = "",
+        source: str | None = None,
+        extra: dict | None = None,
+    ) -> Path:
+        """The trained generator (and encoder) as a library model folder (must not exist)."""
+        from ml.spade.library import ModelCard, save_model
+
+        label_set = label_set or self.config.label_set
+        if label_set is None:
+            raise ValueError("save_model needs the name of the model's label set")
+        card = ModelCard(
+            id=Path(folder).name,
+            name=name,
+            dataset=dataset,
+            label_set=label_set,
+            config=self.config.generator,
+            has_encoder=self.E is not None,
+            source=source if source is not None else (self.source or "trained with Spadework"),
+            licence=licence,
+            description=description,
+            extra={
+                "training": {
+                    "steps": self.step,
+                    "batch_size": self.global_batch,
+                    "seconds": round(self.trained_seconds, 1),
+                    "vgg_loss": self.vgg_loss is not None,
+                    "dataset_size": len(self.dataset),
+                },
+                **(extra or {}),
+            },
+        )
+        return save_model(folder, card, self.generator_state(), self.encoder_state())
+
+
+def describe_config(config: TrainConfig) -> str:
+    """One line for logs: the settings that matter when comparing runs."""
+    g = config.generator
+    return json.dumps(
+        {"label_nc": g.label_nc, "ngf": g.ngf, "size": g.native_size, "vae": g.use_vae,
+         "ndf": config.ndf, "batch": config.batch_size, "vgg": bool(config.vgg_weights)}
+    )
