@@ -74,7 +74,7 @@ def run_gui(document: Path | None, screenshot: Path | None) -> int:
     from app.ui.main_window import MainWindow
 
     qapp = create_application()
-    window = MainWindow(document)
+    window = MainWindow(document, session=screenshot is None)
     window.show()
     if screenshot is not None:
         return take_screenshot(qapp, window, screenshot)

@@ -10,7 +10,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app import __version__
-from app.ui import excepthook
+from app.ui import excepthook, theme
 from ml.resources import resource_path
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ def create_application() -> QApplication:
     app.setOrganizationName("Spadework")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(QIcon(str(resource_path("icons", "spadework.svg"))))
+    theme.apply_saved_theme(app)
     excepthook.install()
     return app  # type: ignore[return-value]
 
