@@ -13,7 +13,7 @@ from app import __version__
 log = logging.getLogger(__name__)
 
 # Batch subcommands run without a window; each module exposes `register(subparsers)`.
-BATCH_COMMANDS: tuple[str, ...] = ()
+BATCH_COMMANDS: tuple[str, ...] = ("app.batch",)
 
 
 def build_parser() -> argparse.ArgumentParser:
