@@ -1,0 +1,183 @@
+"""`spadework new` and `spadework render` end to end, through `python -m app` subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.document import Document
+from app.document.labelmaps import export_label_map
+from app.document.ora import load_ora, save_ora
+from ml.images import read_rgb, write_image
+
+ROOT = Path(__file__).resolve().parents[2]
+SKY, HILL, WATER = 0, 5, 7
+
+
+def spadework(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, SPADEWORK_HOME=str(home))
+    return subprocess.run(
+        [sys.executable, "-m", "app", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+def scene(width: int = 48, height: int = 32) -> np.ndarray:
+    labels = np.full((height, width), SKY, np.uint8)
+    labels[height // 2 :] = HILL
+    labels[3 * height // 4 :, : width // 2] = WATER
+    return labels
+
+
+def save_tiny_model(home: Path, model_id: str = "tiny-landscape") -> str:
+    """A randomly initialised landscape generator in `home`'s user library."""
+    import torch
+
+    from ml.labels import load_label_set
+    from ml.spade.config import GeneratorConfig
+    from ml.spade.library import ModelCard, save_model
+    from ml.spade.networks import SPADEGenerator
+
+    torch.manual_seed(0)
+    landscape = load_label_set("landscape")
+    cfg = GeneratorConfig(
+        label_nc=len(landscape.classes),
+        contain_dontcare=True,
+        no_instance=True,
+        ngf=4,
+        crop_size=32,
+        z_dim=8,
+    )
+    card = ModelCard(
+        id=model_id,
+        name="Tiny landscape",
+        dataset="landscape",
+        label_set="landscape",
+        config=cfg,
+        has_encoder=False,
+        source="test",
+        sha256="",
+        bundled=False,
+        licence="MIT",
+        description="random weights for tests",
+        extra={},
+    )
+    folder = home / "models" / "spade" / model_id
+    save_model(folder, card, SPADEGenerator(cfg).state_dict())
+    return model_id
+
+
+def test_new_makes_a_document_from_a_label_map(tmp_path):
+    labels = scene()
+    write_image(tmp_path / "labels.png", labels)
+    out = spadework(
+        tmp_path / "home", "new", "--labels", tmp_path / "labels.png", "--out", tmp_path / "doc.ora"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "48x32" in out.stdout
+    doc = load_ora(tmp_path / "doc.ora")
+    assert doc.label_set_name == "landscape" and len(doc.layers) == 1
+    assert np.array_equal(doc.composite_labels(), labels)
+    again = spadework(
+        tmp_path / "home", "new", "--labels", tmp_path / "labels.png", "--out", tmp_path / "doc.ora"
+    )
+    assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_new_reports_bad_label_maps_in_one_line(tmp_path):
+    bad = scene()
+    bad[0, 0] = 99
+    write_image(tmp_path / "bad.png", bad)
+    out = spadework(
+        tmp_path / "home", "new", "--labels", tmp_path / "bad.png", "--out", tmp_path / "doc.ora"
+    )
+    assert out.returncode == 1
+    assert out.stderr.strip().startswith("error:") and "99" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "doc.ora").exists()
+
+
+def test_render_without_any_model_is_a_clear_error(tmp_path, spadework_home, monkeypatch, capsys):
+    pytest.importorskip("ml.spade.synthesizer")
+    from app.main import main
+    from ml.spade import library
+
+    monkeypatch.setattr(library, "bundled_library", lambda: tmp_path / "no-bundled-models")
+    save_ora(Document.new(16, 16, fill=SKY), tmp_path / "doc.ora")
+    assert main(["render", str(tmp_path / "doc.ora"), "--out", str(tmp_path / "o.png")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no SPADE model is installed") and err.count("\n") == 1
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_render_document_and_label_map_end_to_end(tmp_path):
+    pytest.importorskip("ml.spade.synthesizer")
+    home = tmp_path / "home"
+    model = save_tiny_model(home)
+    doc = Document.new(48, 32, model_id=model)
+    doc.replace_pixels(0, scene())
+    doc.set_style({"kind": "seed", "seed": 4})
+    save_ora(doc, tmp_path / "doc.ora")
+    out = spadework(
+        home, "render", tmp_path / "doc.ora", "--out", tmp_path / "a.png", "--device", "cpu"
+    )
+    assert out.returncode == 0, out.stderr
+    picture = read_rgb(tmp_path / "a.png")
+    assert picture.shape == (32, 48, 3) and picture.std() > 0
+    # Same document, the seed given on the command line: the same picture.
+    same = spadework(
+        home,
+        "render",
+        tmp_path / "doc.ora",
+        "--out",
+        tmp_path / "b.png",
+        "--seed",
+        "4",
+        "--model",
+        model,
+        "--size",
+        "48x32",
+    )
+    assert same.returncode == 0, same.stderr
+    assert np.array_equal(read_rgb(tmp_path / "b.png"), picture)
+    # A label map PNG with another size and seed: the model's label set is used.
+    export_label_map(doc, tmp_path / "labels.png")
+    other = spadework(
+        home,
+        "render",
+        tmp_path / "labels.png",
+        "--out",
+        tmp_path / "c.png",
+        "--seed",
+        "5",
+        "--size",
+        "64x40",
+    )
+    assert other.returncode == 0, other.stderr
+    assert read_rgb(tmp_path / "c.png").shape == (40, 64, 3)
+
+
+def test_render_errors_are_one_line(tmp_path):
+    pytest.importorskip("ml.spade.synthesizer")
+    home = tmp_path / "home"
+    model = save_tiny_model(home)
+    doc = Document.new(16, 16, fill=SKY)
+    save_ora(doc, tmp_path / "doc.ora")
+    cases = [
+        (["--size", "12by9"], "WIDTHxHEIGHT"),
+        (["--model", "nope"], "nope"),
+        (["--style", tmp_path / "doc.ora", "--model", model], "no style encoder"),
+    ]
+    for extra, message in cases:
+        out = spadework(home, "render", tmp_path / "doc.ora", "--out", tmp_path / "x.png", *extra)
+        assert out.returncode != 0 and message in out.stderr, (extra, out.stderr)
+        assert "Traceback" not in out.stderr
+    assert not (tmp_path / "x.png").exists()
