@@ -98,10 +98,7 @@ class MainWindow(QMainWindow):
         if session:
             self._restore_state()
         self.actions["tool_brush"].setChecked(True)
-        theme_action = self.actions[f"theme_{settings.theme()}"]
-        theme_action.blockSignals(True)  # the application already wears the saved theme
-        theme_action.setChecked(True)
-        theme_action.blockSignals(False)
+        self.actions[f"theme_{settings.theme()}"].setChecked(True)
         self.set_document(self.doc)
         if document is not None:
             self.files.open(Path(document))
@@ -425,12 +422,15 @@ class MainWindow(QMainWindow):
         self.canvas.set_labels_overlay(overlay)
 
     def set_theme_dark(self, checked: bool) -> None:
-        if checked:
-            theme.switch_theme(QApplication.instance(), "dark")
+        self._set_theme("dark", checked)
 
     def set_theme_light(self, checked: bool) -> None:
-        if checked:
-            theme.switch_theme(QApplication.instance(), "light")
+        self._set_theme("light", checked)
+
+    def _set_theme(self, name: str, checked: bool) -> None:
+        app = QApplication.instance()
+        if checked and theme.current_theme(app) != name:
+            theme.switch_theme(app, name)
 
     def _layer_op(self, operation, *args) -> None:
         try:
