@@ -37,7 +37,7 @@ from ml.atomic import atomic_write_text
 from ml.devices import pick_device
 from ml.images import read_rgb, to_rgb_array
 from ml.singan.imresize import imresize
-from ml.singan.model import ModelFileError, SinGANModel, sidecar_path
+from ml.singan.model import ModelFileError, SinGANModel, conv_memory_format, sidecar_path
 from ml.singan.networks import ScaleCritic, ScaleGenerator, make_critic, make_generator
 from ml.singan.presets import TrainConfig, get_preset
 from ml.singan.pyramid import PyramidPlan, build_reals, plan_dense_pyramid, plan_pyramid
@@ -297,8 +297,7 @@ def _noise_amp(model: SinGANModel, cfg: TrainConfig, n: int) -> float:
 
 
 def _place(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
-    fmt = torch.channels_last if device.type == "cuda" else torch.contiguous_format
-    return module.to(device=device, memory_format=fmt)
+    return module.to(device=device, memory_format=conv_memory_format(device))
 
 
 def _add_scale(model: SinGANModel, cfg: TrainConfig, n: int, rng: torch.Generator) -> ScaleCritic:
