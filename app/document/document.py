@@ -77,6 +77,7 @@ class Document:
         self._revision = 0
         self._untracked = False  # a change outside the undo history (e.g. a new render)
         self._was_dirty = False
+        self.history.changed.connect(self._announce_dirty)  # clear(), mark_saved(), steps
 
     @classmethod
     def new(
@@ -526,6 +527,9 @@ class Document:
     def _after_change(self, bump: bool = True) -> None:
         if bump:
             self._revision += 1
+        self._announce_dirty()
+
+    def _announce_dirty(self) -> None:
         dirty = self.dirty
         if dirty != self._was_dirty:
             self._was_dirty = dirty

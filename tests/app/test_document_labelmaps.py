@@ -106,3 +106,27 @@ def test_import_image_fits_and_centres(tmp_path):
     assert (alpha[7:12] == 255).all() and (alpha[:7] == 0).all() and (alpha[12:] == 0).all()
     assert tuple(layer.pixels[10, 10, :3]) == (0, 0, 250)
     assert (doc.composite_labels() == UNLABELED).all()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims a huge size (no pixel data): decoders must refuse before allocating."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def test_huge_images_are_refused_clearly(tmp_path):
+    (tmp_path / "huge.png").write_bytes(png_header_only(40000, 40000))
+    doc = Document.new(8, 8)
+    with pytest.raises(ImageReadError, match="huge.png.*(large|megapixel)"):
+        import_image(doc, tmp_path / "huge.png")
+    with pytest.raises(ImageReadError, match="huge.png"):
+        import_label_map(doc, tmp_path / "huge.png")
+    assert len(doc.layers) == 1 and not doc.dirty

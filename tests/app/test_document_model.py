@@ -97,6 +97,17 @@ def test_dirty_clean_after_save_and_again_after_undo_back_to_saved_state():
     assert seen == [True, False, True, False, True, False]
 
 
+def test_clearing_the_history_makes_the_document_clean_and_says_so():
+    doc = two_layer_doc()
+    seen: list[bool] = []
+    doc.dirty_changed.connect(seen.append)
+    doc.add_image_layer("Photo")
+    doc.history.clear()
+    assert not doc.dirty
+    doc.rename_layer(0, "Sky")
+    assert seen == [True, False, True]
+
+
 def test_new_edit_after_undo_makes_the_saved_state_unreachable():
     doc = two_layer_doc()
     with doc.begin_stroke() as s:
