@@ -153,10 +153,12 @@ def ellipse_mask(
     # for OpenCV); shift=1 gives the half-pixel centres of even-sized boxes.
     local = np.zeros((box[3] - box[1], box[2] - box[0]), np.uint8)
     centre = (ax + bx - 2 * box[0], ay + by - 2 * box[1])  # doubled, for shift=1
-    axes = (bx - ax, by - ay)  # doubled half-extents
+    # Doubled half-extents, less the outline width, so that a thick outline stays in the box.
+    inset = 0 if filled else line_width - 1
+    axes = (max(bx - ax - inset, 0), max(by - ay - inset, 0))
     thickness = -1 if filled else line_width
     cv2.ellipse(local, centre, axes, 0, 0, 360, 1, thickness, cv2.LINE_8, 1)
-    if not filled:  # keep the outline inside the box, as the rectangle tool does
+    if not filled:  # the box is a hard limit, as for the rectangle tool
         local[:pad, :] = 0
         local[-pad:, :] = 0
         local[:, :pad] = 0
