@@ -91,30 +91,46 @@ class LayersPanel(QWidget):
     # ----- doc -> view -----------------------------------------------------------------------
 
     def rebuild(self) -> None:
+        """Show the document's stack. Rows are updated in place when the order is unchanged,
+        so an item that is being edited or dropped is never deleted under Qt's feet."""
         doc = self.doc
         if doc is None:
             return
         self._syncing = True
         try:
-            self.list.clear()
-            for index in range(len(doc.layers) - 1, -1, -1):
-                layer = doc.layers[index]
-                item = QListWidgetItem(layer.name)
-                item.setData(UID_ROLE, layer.uid)
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                              | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable
-                              | Qt.ItemFlag.ItemIsDragEnabled)
-                item.setCheckState(Qt.CheckState.Checked if layer.visible
-                                   else Qt.CheckState.Unchecked)
-                kind = "label layer" if isinstance(layer, LabelLayer) else "image layer"
-                lock = ", locked" if layer.locked else ""
-                item.setToolTip(f"{layer.name}: {kind}, opacity {layer.opacity:.0%}{lock}")
-                self.list.addItem(item)
+            layers = list(reversed(doc.layers))
+            listed = [self.list.item(r).data(UID_ROLE) for r in range(self.list.count())]
+            if listed != [layer.uid for layer in layers]:
+                self.list.clear()
+                for layer in layers:
+                    item = QListWidgetItem()
+                    item.setData(UID_ROLE, layer.uid)
+                    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                                  | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable
+                                  | Qt.ItemFlag.ItemIsDragEnabled)
+                    self.list.addItem(item)
+            for row, layer in enumerate(layers):
+                self._show_layer(self.list.item(row), layer)
             if doc.active_index >= 0:
                 self.list.setCurrentRow(self.row_of(doc.active_index))
             self._show_props()
         finally:
             self._syncing = False
+
+    @staticmethod
+    def _show_layer(item: QListWidgetItem, layer) -> None:
+        if item.text() != layer.name:
+            item.setText(layer.name)
+        state = Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked
+        if item.checkState() != state:
+            item.setCheckState(state)
+        kind = "label layer" if isinstance(layer, LabelLayer) else "image layer"
+        lock = ", locked" if layer.locked else ""
+        item.setToolTip(f"{layer.name}: {kind}, opacity {layer.opacity:.0%}{lock}; tick to "
+                        "show, double-click to rename, drag to reorder")
+        font = item.font()
+        font.setItalic(layer.locked)
+        item.setFont(font)
 
     def row_of(self, index: int) -> int:
         """List row of document layer `index` (row 0 is the top layer)."""

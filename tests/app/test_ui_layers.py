@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QLineEdit
 from ui_support import drag, make_window
 
 from app.document.document import Document
@@ -57,8 +58,14 @@ def test_add_paint_reorder_and_hide_show_in_the_composite(qtbot, window):
 
 def test_rename_duplicate_delete_merge_and_lock(qtbot, window):
     panel = window.layers
-    panel.list.item(0).setText("Ground")
-    assert window.doc.layers[0].name == "Ground"
+    panel.list.editItem(panel.list.item(0))  # the real in-place editor, committed with Enter
+    qtbot.waitUntil(lambda: panel.list.findChild(QLineEdit) is not None)
+    editor = panel.list.findChild(QLineEdit)
+    editor.selectAll()
+    qtbot.keyClicks(editor, "Ground")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.doc.layers[0].name == "Ground")
+    assert window.doc.layers[0].name == "Ground" and panel.list.item(0).text() == "Ground"
     window.actions["layer_duplicate"].trigger()
     assert [layer.name for layer in window.doc.layers] == ["Ground", "Ground copy"]
     window.palette.select(GRASS)

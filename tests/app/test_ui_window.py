@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QPushButton
 from ui_support import make_window
 
 from app.ui import settings, theme
@@ -85,3 +86,23 @@ def test_screenshot_of_the_demo_scene(tmp_path):
     assert len(colours) > 50 and image.std() > 20
     sky = LANDSCAPE.by_name("sky").color
     assert (np.abs(image.astype(int) - sky).sum(axis=2) == 0).sum() > 10_000  # the demo's sky
+
+
+def test_new_document_and_recovery_dialogs_report_the_choice(qtbot, tmp_path):
+    from app.document.autosave import Recoverable
+    from app.ui.new_document_dialog import NewDocumentDialog, NewDocumentSpec
+    from app.ui.recovery_dialog import RecoveryDialog
+
+    dialog = NewDocumentDialog(NewDocumentSpec(320, 200, "landscape"))
+    qtbot.addWidget(dialog)
+    dialog.width_box.setValue(640)
+    assert dialog.spec() == NewDocumentSpec(640, 200, "landscape")
+    items = [Recoverable(tmp_path / "a.ora", None, 1.7e9, "Untitled", "s1"),
+             Recoverable(tmp_path / "b.ora", tmp_path / "b.ora", 1.6e9, "b", "s2")]
+    recovery = RecoveryDialog(items)
+    qtbot.addWidget(recovery)
+    assert recovery.list.count() == 2 and "never saved" in recovery.list.item(0).text()
+    recovery.list.setCurrentRow(1)
+    recover_button = next(b for b in recovery.findChildren(QPushButton) if b.text() == "Recover")
+    qtbot.mouseClick(recover_button, Qt.MouseButton.LeftButton)
+    assert recovery.choice == "recover" and recovery.selected() is items[1]

@@ -1,0 +1,64 @@
+"""The window with a (tiny, random) SPADE model: first render -> ready, repaint, export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from ui_support import ScriptedPrompts, drag, make_window
+
+pytest.importorskip("ml.spade.synthesizer")
+
+from spade_test_models import save_tiny_model  # noqa: E402
+
+from app.document.document import Document  # noqa: E402
+from ml.labels import load_label_set  # noqa: E402
+
+LANDSCAPE = load_label_set("landscape")
+
+
+@pytest.fixture
+def window(qtbot, spadework_home):
+    save_tiny_model("tiny-ui", crop_size=64)
+    prompts = ScriptedPrompts()
+    window = make_window(qtbot, prompts, model_id="auto")
+    qtbot.waitUntil(window.is_ready, timeout=60_000)
+    yield window
+    window.synthesis.shutdown()
+
+
+def test_first_render_makes_the_window_ready_and_shows_the_picture(qtbot, window):
+    assert window.synthesis.card.id == "tiny-ui"
+    assert not window.render_view.image().isNull()
+    assert window.render_view.isVisible()
+    assert window._latest_render is not None and window._latest_render.ndim == 3
+
+
+def test_painting_requests_a_new_render(qtbot, window):
+    window.set_document(Document.new(64, 64, "landscape", fill=LANDSCAPE.by_name("sky").id))
+    qtbot.waitUntil(lambda: not window.synthesis.is_busy(), timeout=60_000)
+    first = window._latest_render.copy()
+    window.palette.select(LANDSCAPE.by_name("water").id)
+    window.select_tool("fill")
+    with qtbot.waitSignal(window.synthesis.rendered, timeout=60_000):
+        drag(qtbot, window, [(10.5, 10.5)])
+    qtbot.waitUntil(lambda: not window.synthesis.is_busy(), timeout=60_000)
+    assert not np.array_equal(first, window._latest_render)
+
+
+def test_render_in_place_toggle(qtbot, window):
+    window.actions["render_in_place"].trigger()
+    assert window.canvas.render_item.isVisible() and not window.render_view.isVisible()
+    assert not window.canvas.render_item.image().isNull()
+    window.actions["render_in_place"].trigger()
+    assert not window.canvas.render_item.isVisible() and window.render_view.isVisible()
+
+
+def test_export_render_at_a_chosen_size(qtbot, window, tmp_path):
+    out = tmp_path / "render.jpg"
+    window.prompts.size = (96, 48)
+    window.prompts.paths = [out]
+    with qtbot.waitSignal(window.synthesis.exported, timeout=60_000):
+        window.actions["export_render"].trigger()
+    assert Image.open(out).size == (96, 48) and Image.open(out).format == "JPEG"
+    assert window.prompts.errors == []
