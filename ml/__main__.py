@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each module exposes `register(subparsers)`, adding its parser with `func` set as default.
-ENGINE_CLIS: tuple[str, ...] = ("ml.singan.cli",)
+ENGINE_CLIS: tuple[str, ...] = ("ml.singan.cli", "ml.data.cli", "ml.spade.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -128,3 +128,23 @@ def semantic_tensor(
     if inp.edges is not None:
         seg[0, -1] = torch.from_numpy(inp.edges).to(device=device, dtype=seg.dtype)
     return seg
+
+
+def read_label_map(path, label_set) -> np.ndarray:
+    """An id PNG (mode L/P/I: values are ids) or a colour-coded RGB label image, as HxW ids."""
+    from ml.images import read_raw
+
+    array = read_raw(path)
+    if array.ndim == 3:
+        return label_set.colors_to_ids(array)
+    return array.astype(np.int32)
+
+
+def read_instance_map(path) -> np.ndarray:
+    """An instance map with its full bit depth (16-bit Cityscapes ids stay distinct)."""
+    from ml.images import read_raw
+
+    array = read_raw(path)
+    if array.ndim == 3:  # colour-coded instances: each colour is one instance
+        array = (array[..., 0].astype(np.int32) << 16) | (array[..., 1].astype(np.int32) << 8) | array[..., 2]
+    return array.astype(np.int32)
