@@ -138,7 +138,11 @@ def _scale_factor(reals: list[torch.Tensor]) -> float:
     return (short[0] / short[-1]) ** (1.0 / (len(reals) - 1))
 
 
-def import_official(folder: str | os.PathLike, out: str | os.PathLike | None = None) -> SinGANModel:
+def import_official(
+    folder: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    device: str | torch.device = "cpu",
+) -> SinGANModel:
     """Read an official `TrainedModels/<image>/<params>/` folder as a SinGANModel.
 
     Writes it to `out` (safetensors + JSON) when given. Gs.pth is never opened.
@@ -197,7 +201,7 @@ def import_official(folder: str | os.PathLike, out: str | os.PathLike | None = N
         meta,
         crits if have_critics else None,
         "factor",
-    )
+    ).to(device)
     if out is not None:
         model.save(out)
     return model

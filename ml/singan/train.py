@@ -110,7 +110,7 @@ def preshrink(rgb: np.ndarray, max_size: int) -> tuple[np.ndarray, str | None]:
     factor = side // (PRESHRINK_LIMIT * max_size)
     if factor < 2:
         return rgb, None
-    small = np.asarray(Image.fromarray(rgb).reduce(factor))
+    small = np.array(Image.fromarray(rgb).reduce(factor))
     notice = (
         f"the image is {rgb.shape[1]}x{rgb.shape[0]} px; it was first shrunk to "
         f"{small.shape[1]}x{small.shape[0]} and is trained at most {max_size} px"
