@@ -277,7 +277,8 @@ class MainWindow(QMainWindow):
             self.render_view.follow(self.synthesis)
             self.canvas.render_item.follow(self.synthesis)
             self.synthesis.rendered.connect(self._on_rendered)
-            self.synthesis.first_render_done.connect(self._become_ready)
+            self.synthesis.first_render_done.connect(self._on_first_render)
+            self.synthesis.busy_changed.connect(lambda busy: busy or self._ready_when_idle())
             self.synthesis.failed.connect(self._on_synthesis_failed)
             self.synthesis.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
             self.files.set_synthesis(self.synthesis)
@@ -285,6 +286,10 @@ class MainWindow(QMainWindow):
             self.style_dock.style_changed.connect(self._on_style_chosen)
             self.style_dock.set_style(self.doc.style)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.style_dock)
+            self.resizeDocks([self.layers_dock, self.style_dock], [300, 400],
+                             Qt.Orientation.Vertical)
+            if self._session:
+                self.restoreDockWidget(self.style_dock)  # made after restoreState()
             self.docks_menu.addAction(self.style_dock.toggleViewAction())
         self.synthesis.set_model(model_id)
         self.render_view.setVisible(not self.actions["render_in_place"].isChecked())
@@ -330,6 +335,15 @@ class MainWindow(QMainWindow):
         self.doc.set_model(model_id)
         self.use_model(model_id)
         return True
+
+    def _on_first_render(self) -> None:
+        self._rendered_once = True
+        self._ready_when_idle()
+
+    def _ready_when_idle(self) -> None:
+        """Ready once the first render is shown and the worker has settled (no busy tag)."""
+        if getattr(self, "_rendered_once", False) and not self.synthesis.is_busy():
+            self._become_ready()
 
     def _become_ready(self) -> None:
         if not self._ready:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 from ui_support import drag, make_window
 
 from app.document.document import Document
@@ -134,7 +136,27 @@ def test_zoom_fit_actual_and_pan(qtbot, window):
     qtbot.mouseRelease(viewport, Qt.MouseButton.MiddleButton, pos=centre + type(centre)(-40, 0))
     assert bar.value() == start + 40
     before = window.doc.active_layer.pixels.copy()
+    qtbot.keyPress(window.canvas, Qt.Key.Key_Space)  # space + left drag pans with any tool
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseMove(viewport, centre + type(centre)(-25, 0))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=centre + type(centre)(-25, 0))
+    qtbot.keyRelease(window.canvas, Qt.Key.Key_Space)
+    assert bar.value() == start + 65
     assert np.array_equal(window.doc.active_layer.pixels, before)  # panning paints nothing
+
+
+def test_ctrl_wheel_zooms_around_the_mouse(qtbot, window):
+    window.canvas.set_zoom(4.0)
+    viewport = window.canvas.viewport()
+    at = viewport.rect().center()
+    under = window.canvas.scene_pos(QPointF(at))
+    event = QWheelEvent(QPointF(at), QPointF(viewport.mapToGlobal(at)), QPoint(0, 0),
+                        QPoint(0, 240), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, event)
+    assert window.canvas.zoom() == pytest.approx(4.0 * 1.25**2)
+    after = window.canvas.scene_pos(QPointF(at))
+    assert abs(after.x() - under.x()) < 0.5 and abs(after.y() - under.y()) < 0.5
 
 
 def test_brush_outline_follows_the_mouse(qtbot, window):
