@@ -8,8 +8,8 @@ from PIL import Image
 from ui_support import ScriptedPrompts, drag, make_window
 
 pytest.importorskip("ml.spade.synthesizer")
-
-from spade_test_models import save_tiny_model  # noqa: E402
+pytest.importorskip("app.ui.synthesis")
+save_tiny_model = pytest.importorskip("spade_test_models").save_tiny_model
 
 from app.document.document import Document  # noqa: E402
 from ml.labels import load_label_set  # noqa: E402
