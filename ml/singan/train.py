@@ -622,5 +622,7 @@ def retrain_scales(
         prev_transform=prev_transform,
     )
     _run_scales(new, job, scales)
+    if any(d is None for d in new.discriminators):
+        new.discriminators = None  # critics are kept only when every scale has one
     new.meta = {**new.meta, "retrained_scales": scales}
     return new

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from ml.singan.model import SinGANModel
 from ml.singan.official import OfficialImportError, import_official
+from ml.singan.train import retrain_scales
 
 torch.set_num_threads(1)
 
@@ -148,3 +149,16 @@ def test_unsafe_or_broken_files_are_named(official_folder, tmp_path):
         import_official(root)
     with pytest.raises(OfficialImportError, match="not an official SinGAN model folder"):
         import_official(tmp_path)
+
+
+def test_model_without_critics_imports_retrains_and_saves(official_folder, tmp_path):
+    root, reals, *_ = official_folder
+    for n in range(len(SIZES)):
+        (root / str(n) / "netD.pth").unlink()
+    model = import_official(root)
+    assert model.discriminators is None
+    target = ((reals[-1][0].permute(1, 2, 0) + 1) * 127.5).round().byte().numpy()
+    tuned = retrain_scales(model, target, [2], iterations=1)
+    assert not torch.equal(tuned.generators[2].tail[0].weight, model.generators[2].tail[0].weight)
+    tuned.save(tmp_path / "tuned.safetensors")
+    assert SinGANModel.load(tmp_path / "tuned.safetensors").meta["retrained_scales"] == [2]
