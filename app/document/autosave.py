@@ -30,6 +30,7 @@ if os.name == "nt":
 
     def _try_lock(fh: IO) -> bool:
         try:
+            fh.seek(0)  # every process locks the same first byte
             msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
         except OSError:
             return False

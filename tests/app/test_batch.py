@@ -38,14 +38,14 @@ def scene(width: int = 48, height: int = 32) -> np.ndarray:
     return labels
 
 
-def save_tiny_model(home: Path, model_id: str = "tiny-landscape") -> str:
-    """A randomly initialised landscape generator in `home`'s user library."""
+def save_tiny_model(home: Path, model_id: str = "tiny-landscape", encoder: bool = False) -> str:
+    """A randomly initialised landscape generator (and style encoder) in `home`'s library."""
     import torch
 
     from ml.labels import load_label_set
     from ml.spade.config import GeneratorConfig
     from ml.spade.library import ModelCard, save_model
-    from ml.spade.networks import SPADEGenerator
+    from ml.spade.networks import ConvEncoder, SPADEGenerator
 
     torch.manual_seed(0)
     landscape = load_label_set("landscape")
@@ -56,6 +56,7 @@ def save_tiny_model(home: Path, model_id: str = "tiny-landscape") -> str:
         ngf=4,
         crop_size=32,
         z_dim=8,
+        use_vae=encoder,
     )
     card = ModelCard(
         id=model_id,
@@ -72,7 +73,8 @@ def save_tiny_model(home: Path, model_id: str = "tiny-landscape") -> str:
         extra={},
     )
     folder = home / "models" / "spade" / model_id
-    save_model(folder, card, SPADEGenerator(cfg).state_dict())
+    enc = ConvEncoder(ngf=4, crop_size=32, z_dim=8).state_dict() if encoder else None
+    save_model(folder, card, SPADEGenerator(cfg).state_dict(), enc)
     return model_id
 
 
@@ -182,3 +184,20 @@ def test_render_errors_are_one_line(tmp_path, spadework_home, capsys):
         )
     assert "WIDTHxHEIGHT" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_render_with_a_style_image_needs_and_uses_the_encoder(tmp_path, spadework_home):
+    pytest.importorskip("ml.spade.synthesizer")
+    model = save_tiny_model(spadework_home, "tiny-vae", encoder=True)
+    doc = Document.new(32, 32, model_id=model)
+    doc.replace_pixels(0, scene(32, 32))
+    save_ora(doc, tmp_path / "doc.ora")
+    pictures = []
+    for value in (20, 230):
+        write_image(tmp_path / f"style{value}.png", np.full((32, 32, 3), value, np.uint8))
+        out = tmp_path / f"out{value}.png"
+        args = ["--style", tmp_path / f"style{value}.png", "--device", "cpu"]
+        assert main_in_process("render", tmp_path / "doc.ora", "--out", out, *args) == 0
+        pictures.append(read_rgb(out))
+    assert pictures[0].shape == (32, 32, 3)
+    assert not np.array_equal(pictures[0], pictures[1])  # the style image matters
