@@ -201,3 +201,30 @@ def test_render_with_a_style_image_needs_and_uses_the_encoder(tmp_path, spadewor
         pictures.append(read_rgb(out))
     assert pictures[0].shape == (32, 32, 3)
     assert not np.array_equal(pictures[0], pictures[1])  # the style image matters
+
+
+def test_document_styles_map_to_synthesizer_styles(spadework_home):
+    pytest.importorskip("ml.spade.synthesizer")
+    from app.batch import style_from_document
+    from ml.spade.library import StylePreset, save_style_presets
+
+    model = save_tiny_model(spadework_home)
+    dusk = np.arange(8, dtype=np.float32)
+    save_style_presets(spadework_home / "models" / "spade" / model, [StylePreset("dusk", dusk)])
+    doc = Document.new(4, 4)
+    photo = np.zeros((4, 4, 4), np.uint8)
+    photo[..., 0] = 200
+    photo[0, 0, 3] = 255  # one opaque red pixel, the rest transparent (shown on white)
+    doc.add_image_layer("Ref", photo)
+    assert style_from_document(doc, {"kind": "seed", "seed": 9}, model).seed == 9
+    latent = style_from_document(doc, {"kind": "latent", "values": [1, 2]}, model).latent
+    assert latent.dtype == np.float32 and latent.tolist() == [1.0, 2.0]
+    assert np.array_equal(
+        style_from_document(doc, {"kind": "preset", "name": "dusk"}, model).latent, dusk
+    )
+    image = style_from_document(doc, {"kind": "image", "layer": "Ref"}, model).image
+    assert tuple(image[0, 0]) == (200, 0, 0) and tuple(image[1, 1]) == (255, 255, 255)
+    with pytest.raises(KeyError, match="no style preset named 'dawn'"):
+        style_from_document(doc, {"kind": "preset", "name": "dawn"}, model)
+    with pytest.raises(KeyError, match="'Gone'"):
+        style_from_document(doc, {"kind": "image", "layer": "Gone"}, model)
