@@ -63,10 +63,13 @@ Files
         import_image(doc, path, name=None) -> index; export_label_map(doc, path,
         mode="color"|"ids"); read_label_map(path, label_set) -> HxW uint8;
         document_from_label_map(path, label_set="landscape") -> Document
-    app.document.autosave: Autosaver(folder=None) .maybe_save(doc) -> Path | None
-        (writes only when changed since the last autosave), .forget(doc), .close() (clean exit);
-        find_recoverable(folder=None) -> list[Recoverable(path, original_path, saved_at, title)];
-        recover(item, autosaver=None) -> Document; discard(item)
+    app.document.autosave: Autosaver(folder=None)  (None = ml.userdirs.autosave_dir())
+        .maybe_save(doc, render=None) -> Path | None  (only when changed since the last
+        autosave; a clean document's autosave is removed), .forget(doc), .close() (clean exit);
+        find_recoverable(folder=None) -> list[Recoverable(path, original_path, saved_at, title,
+        session)], newest first; recover(item, autosaver=None) -> Document (dirty, path =
+        original path; with autosaver it is re-autosaved there and the old files removed);
+        discard(item)
     app.document.demo: demo_document() -> Document (resources/demo/landscape.ora or procedural)
 """
 
