@@ -56,7 +56,6 @@ class Canvas(QGraphicsView):
         self.viewport().setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Label canvas")
-        self.setToolTip("")
         self.setStatusTip("Paint labels here; Space or the middle button pans, Ctrl+wheel zooms")
         self.doc: Document | None = None
         self.tool = None

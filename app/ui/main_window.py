@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self._ready = False
         self._latest_render: np.ndarray | None = None
         self.synthesis = None
+        self._model_in_use: str | None = None
         self.prompts = prompts if prompts is not None else Prompts(self)
         self.doc: Document = demo_document()
         self.tool_state = ToolState(report=self.report, picked=self._on_picked)
@@ -219,15 +220,23 @@ class MainWindow(QMainWindow):
         self._latest_render = None
         self._update_title()
         self._update_undo_actions()
-        if self.synthesis is not None:
-            wanted = default_model(doc.label_set_name, doc.model_id)
-            if wanted is not None and wanted != getattr(self.synthesis.card, "id", None):
-                self.synthesis.set_model(wanted)
+        self._sync_model()
         self.request_render()
 
+    def _sync_model(self) -> None:
+        """Render with the document's model (or the default one for its label set)."""
+        if self.synthesis is None:
+            return
+        wanted = default_model(self.doc.label_set_name, self.doc.model_id)
+        if wanted is not None and wanted != self._model_in_use:
+            self._model_in_use = wanted
+            self.synthesis.set_model(wanted)
+
     def _on_change(self, change: Change) -> None:
-        if change.kind == "meta" and self.palette.label_set != self.doc.label_set:
-            self.palette.set_label_set(self.doc.label_set)
+        if change.kind == "meta":
+            if self.palette.label_set != self.doc.label_set:
+                self.palette.set_label_set(self.doc.label_set)
+            self._sync_model()
         if change.composite:
             self.request_render(change.rect)
 
@@ -291,6 +300,7 @@ class MainWindow(QMainWindow):
             if self._session:
                 self.restoreDockWidget(self.style_dock)  # made after restoreState()
             self.docks_menu.addAction(self.style_dock.toggleViewAction())
+        self._model_in_use = model_id
         self.synthesis.set_model(model_id)
         self.render_view.setVisible(not self.actions["render_in_place"].isChecked())
         self.request_render()
@@ -332,8 +342,9 @@ class MainWindow(QMainWindow):
             except (LabelError, KeyError) as exc:
                 self.prompts.error("Model", f"{card.name} uses other classes: {exc}")
                 return False
-        self.doc.set_model(model_id)
-        self.use_model(model_id)
+        self.doc.set_model(model_id)  # the "meta" change switches the worker once it runs
+        if self.synthesis is None:
+            self.use_model(model_id)
         return True
 
     def _on_first_render(self) -> None:

@@ -62,3 +62,13 @@ def test_export_render_at_a_chosen_size(qtbot, window, tmp_path):
         window.actions["export_render"].trigger()
     assert Image.open(out).size == (96, 48) and Image.open(out).format == "JPEG"
     assert window.prompts.errors == []
+
+
+def test_choosing_another_model_switches_the_worker_and_the_document(qtbot, window):
+    save_tiny_model("tiny-zz", seed=1)
+    with qtbot.waitSignal(window.synthesis.model_loaded, timeout=60_000):
+        assert window.choose_model("tiny-zz")
+    assert window.synthesis.card.id == "tiny-zz" and window.doc.model_id == "tiny-zz"
+    with qtbot.waitSignal(window.synthesis.model_loaded, timeout=60_000):
+        window.undo()  # the model choice is an undoable document change
+    assert window.doc.model_id is None and window.synthesis.card.id == "tiny-ui"
