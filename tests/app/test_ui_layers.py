@@ -115,3 +115,17 @@ def _button(panel, name):
         if button.defaultAction() is not None and button.defaultAction().objectName() == name:
             return button
     raise AssertionError(f"no button {name!r}")
+
+
+@pytest.mark.parametrize("opacity", [1.0, 0.5])
+def test_canvas_label_colours_match_the_documents_flattened_picture(opacity):
+    from app.ui.layer_display import labels_rgba
+
+    doc = Document.new(20, 10, "landscape", fill=SKY)
+    ids = np.full((10, 20), 255, np.uint8)
+    ids[3:8, 5:15] = WATER
+    doc.add_label_layer(pixels=ids)
+    doc.set_opacity(1, opacity)
+    doc.set_visible(0, True)
+    assert np.array_equal(labels_rgba(doc, (0, 0, 20, 10)), doc.flatten())
+    assert np.array_equal(labels_rgba(doc, (4, 2, 9, 6)), doc.flatten((4, 2, 9, 6)))
