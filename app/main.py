@@ -16,12 +16,27 @@ log = logging.getLogger(__name__)
 BATCH_COMMANDS: tuple[str, ...] = ("app.batch",)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_batch_parser() -> tuple[argparse.ArgumentParser, dict[str, str]]:
+    """The batch commands' parser and a {name: one-line help} map of them."""
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="spadework", description="Spadework batch commands.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in BATCH_COMMANDS:
+        importlib.import_module(module).register(sub)
+    helps = {action.dest: action.help or "" for action in sub._choices_actions}
+    return parser, helps
+
+
+def build_parser(batch_helps: dict[str, str]) -> argparse.ArgumentParser:
+    commands = "".join(f"\n  {name:<10} {text}" for name, text in batch_helps.items())
     parser = argparse.ArgumentParser(
         prog="spadework",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Paint with semantic brushes and turn the painting into a picture (SPADE), "
         "or learn a generative model from one photo (SinGAN).",
-        epilog="User data (settings, models, autosave, logs) lives under $SPADEWORK_HOME when set.",
+        epilog=f"batch commands (spadework COMMAND --help):{commands}\n\n"
+        "User data (settings, models, autosave, logs) lives under $SPADEWORK_HOME when set.",
     )
     parser.add_argument("--version", action="version", version=f"Spadework {__version__}")
     parser.add_argument(
@@ -34,35 +49,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def build_batch_parser() -> argparse.ArgumentParser:
-    import importlib
-
-    parser = argparse.ArgumentParser(prog="spadework", description="Spadework batch commands.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in BATCH_COMMANDS:
-        importlib.import_module(module).register(sub)
-    return parser
-
-
-def _batch_names() -> set[str]:
-    if not BATCH_COMMANDS:
-        return set()
-    return set(build_batch_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from app.logs import setup_logging
 
     setup_logging()
-    if argv and not argv[0].startswith("-") and argv[0] in _batch_names():
-        args = build_batch_parser().parse_args(argv)
+    batch_parser, batch_helps = build_batch_parser()
+    if argv and argv[0] in batch_helps:
+        args = batch_parser.parse_args(argv)
         try:
             return int(args.func(args) or 0)
         except (ValueError, OSError, KeyError, RuntimeError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-    args = build_parser().parse_args(argv)
+    args = build_parser(batch_helps).parse_args(argv)
     return run_gui(args.file, args.screenshot)
 
 

@@ -26,10 +26,24 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         with open(tmp_path, "rb+") as fh:
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, _final_mode(target))
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _final_mode(target: Path) -> int:
+    """Keep an existing file's mode; new files get the usual 0666 minus the umask.
+
+    mkstemp creates 0600 files, which would make every saved document owner-only.
+    """
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> None:

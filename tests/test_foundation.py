@@ -47,6 +47,11 @@ def test_screenshot_writes_nonblank_png_and_logs(tmp_path):
     assert (tmp_path / "home" / "logs" / "spadework.log").is_file()
 
 
+def test_help_lists_batch_commands(tmp_path):
+    out = run("-m", "app", "--help", env_home=tmp_path)
+    assert "render" in out.stdout and "new" in out.stdout
+
+
 def test_engine_cli_help(tmp_path):
     out = run("-m", "ml", "--help", env_home=tmp_path)
     assert out.returncode == 0
@@ -66,6 +71,23 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
         raise RuntimeError("disk full")
     assert target.read_bytes() == b"old"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        atomic.atomic_write_text(tmp_path / "new.txt", "x")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o644
+    existing = tmp_path / "shared.txt"
+    existing.write_text("old")
+    existing.chmod(0o664)
+    atomic.atomic_write_text(existing, "new")
+    assert existing.stat().st_mode & 0o777 == 0o664
+    assert existing.read_text() == "new"
 
 
 def test_images_errors_are_one_line(tmp_path):
