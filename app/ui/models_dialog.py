@@ -40,9 +40,9 @@ from superqt.utils import create_worker
 from app.ui.synthesis import one_line
 from ml.labels import load_label_set
 from ml.spade.checkpoint import is_archive, list_archive_models
-from ml.spade.library import ModelCard, import_checkpoint, list_models
+from ml.spade.library import ModelCard, import_checkpoint, list_models, model_folder
 
-COLUMNS = ("Name", "Dataset", "Label set", "Output", "Source", "Licence", "Style input")
+COLUMNS = ("Name", "Dataset", "Label set", "Output", "Size", "Source", "Licence", "Style input")
 CHECKPOINT_FILTER = "GauGAN checkpoints (*.pth *.tar.gz *.tgz *.tar);;All files (*)"
 WEIGHTS_NOTE = (
     "<p><b>Official GauGAN weights</b> (COCO-Stuff, ADE20K, Cityscapes) come from NVIDIA's "
@@ -61,6 +61,16 @@ def style_input_text(card: ModelCard) -> str:
     if not card.config.use_vae:
         return "no"
     return "yes (with encoder)" if card.has_encoder else "yes (seeds only)"
+
+
+def size_on_disk(card: ModelCard) -> str:
+    """Megabytes of the model's folder (weights, card, presets)."""
+    try:
+        folder, _ = model_folder(card.id)
+        total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    except (OSError, KeyError):
+        return "?"
+    return f"{total / 1e6:.1f} MB"
 
 
 def label_set_title(name: str) -> str:
@@ -171,8 +181,8 @@ class ModelsDialog(QDialog):
             width, height = card.config.native_size
             name = card.name + ("  (current)" if card.id == self.current_model_id else "")
             values = (name, card.dataset, label_set_title(card.label_set), f"{width}×{height}",
-                      "bundled" if card.bundled else card.source, card.licence,
-                      style_input_text(card))
+                      size_on_disk(card), "bundled" if card.bundled else card.source,
+                      card.licence, style_input_text(card))
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setToolTip(card.description or value)

@@ -192,7 +192,11 @@ class StylePicker(QDockWidget):
         self._favourites = Favourites(card.id)
         self.presets.clear()
         self.message.clear()
-        presets = load_style_presets(card.id) if card.config.use_vae else []
+        try:
+            presets = load_style_presets(card.id) if card.config.use_vae else []
+        except (OSError, ValueError, KeyError) as exc:
+            presets = []
+            self.message.setText(f"Style presets not loaded: {exc}")
         for preset in presets:
             item = QListWidgetItem(_preset_icon(preset.name, preset.thumbnail), preset.name)
             item.setData(Qt.ItemDataRole.UserRole, preset.name)

@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from superqt.utils import QSignalThrottler
 
 from ml.devices import describe
@@ -175,14 +175,17 @@ class _Worker(QObject):
         self._generation = generation
         try:
             synth = Synthesizer(model_id, device=self._device, precision=self._precision)
-            presets = {p.name: p.latent for p in load_style_presets(model_id)}
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
             self._report(exc, f"could not load model {model_id!r}: ")
         else:
-            self._synth, self._side, self._presets = synth, None, presets
+            self._synth, self._side, self._presets = synth, None, {}
             self._last_full_seconds = 0.0
             self._main_shape, self._unseen = None, []
             self.model_loaded.emit(synth.card, describe(synth.device))
+            try:
+                self._presets = {p.name: p.latent for p in load_style_presets(model_id)}
+            except Exception as exc:  # noqa: BLE001 - the model still renders without them
+                self._report(exc, "style presets not loaded: ")
         self.wake()  # a request may be waiting for this model
 
     @Slot()
@@ -326,6 +329,9 @@ class SynthesisController(QObject):
         self._throttler.setTimeout(throttle_ms)
         self._throttler.triggered.connect(self._wake)
         self._thread.start()
+        app = QCoreApplication.instance()
+        if app is not None:  # never leave the thread running into interpreter shutdown
+            app.aboutToQuit.connect(self.shutdown)
         if model_id is not None:
             self.set_model(model_id)
 

@@ -59,13 +59,16 @@ def _row(dialog: ModelsDialog, model_id: str) -> list[str]:
     return [dialog.table.item(row, col).text() for col in range(len(COLUMNS))]
 
 
-def test_lists_the_library_with_its_facts(dialog):
+def test_lists_the_library_with_its_facts(dialog, spadework_home):
     ids = [c.id for c in dialog.cards()]
     assert {"styled", "plain"} <= set(ids) and ids == [c.id for c in list_models()]
     styled = dict(zip(COLUMNS, _row(dialog, "styled"), strict=True))
     assert styled["Name"] == "Tiny styled  (current)"
     assert styled["Dataset"] == "landscape" and styled["Label set"] == "Landscape"
     assert styled["Output"] == "64×64" and styled["Licence"] == "MIT"
+    folder = spadework_home / "models" / "spade" / "styled"
+    megabytes = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+    assert styled["Size"] == f"{megabytes:.1f} MB" and megabytes > 0.05
     assert styled["Style input"] == "yes (with encoder)"
     assert dict(zip(COLUMNS, _row(dialog, "plain"), strict=True))["Style input"] == "no"
     assert dialog.selected_card().id == "styled"  # the document's model is preselected
