@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle, QToolBar, QWidget
 
+from app.ui.icons import painted_icon
+
 
 @dataclass(frozen=True)
 class ActionSpec:
@@ -18,7 +20,7 @@ class ActionSpec:
     tip: str
     slot: str | None = None  # method name on the window; called with `checked` if checkable
     shortcuts: tuple[str | QKeySequence.StandardKey, ...] = ()
-    icon: QStyle.StandardPixmap | None = None
+    icon: QStyle.StandardPixmap | str | None = None  # a standard icon, or one of icons.py
     checkable: bool = False
     group: str | None = None  # exclusive group name
 
@@ -55,24 +57,24 @@ SPECS: tuple[ActionSpec, ...] = (
                ("[",)),
     ActionSpec("brush_larger", "Brush &Larger", "Make the brush larger", "brush_larger", ("]",)),
     ActionSpec("brush_square", "S&quare Brush", "Paint with a square brush tip instead of a round one",
-               "set_square_brush", (), None, True),
+               "set_square_brush", (), "square", True),
     # Tools (exclusive)
     ActionSpec("tool_brush", "&Brush", "Paint the current class (B)", "select_tool_brush", ("B",),
-               None, True, "tools"),
+               "brush", True, "tools"),
     ActionSpec("tool_eraser", "&Eraser", "Erase to no label (E)", "select_tool_eraser", ("E",),
-               None, True, "tools"),
+               "eraser", True, "tools"),
     ActionSpec("tool_fill", "&Fill", "Fill the connected area under the cursor (G or F)",
-               "select_tool_fill", ("G", "F"), None, True, "tools"),
-    ActionSpec("tool_line", "&Line", "Draw a straight line (V)", "select_tool_line", ("V",), None,
+               "select_tool_fill", ("G", "F"), "fill", True, "tools"),
+    ActionSpec("tool_line", "&Line", "Draw a straight line (V)", "select_tool_line", ("V",), "line",
                True, "tools"),
     ActionSpec("tool_rect", "&Rectangle", "Draw a filled rectangle (R); Shift for a square",
-               "select_tool_rect", ("R",), None, True, "tools"),
+               "select_tool_rect", ("R",), "rect", True, "tools"),
     ActionSpec("tool_ellipse", "Elli&pse", "Draw a filled ellipse (O); Shift for a circle",
-               "select_tool_ellipse", ("O",), None, True, "tools"),
+               "select_tool_ellipse", ("O",), "ellipse", True, "tools"),
     ActionSpec("tool_picker", "&Eyedropper", "Pick the class under the cursor (I)",
-               "select_tool_picker", ("I",), None, True, "tools"),
+               "select_tool_picker", ("I",), "picker", True, "tools"),
     ActionSpec("tool_pan", "&Pan", "Drag the view (H; or hold Space, or drag with the middle button)",
-               "select_tool_pan", ("H",), None, True, "tools"),
+               "select_tool_pan", ("H",), "pan", True, "tools"),
     # View
     ActionSpec("zoom_in", "Zoom &In", "Zoom in (Ctrl+wheel up)", "zoom_in",
                (QKeySequence.StandardKey.ZoomIn, "Ctrl+="), None),
@@ -147,7 +149,9 @@ def create_actions(window: QWidget) -> Actions:
             tip = f"{tip} ({shown})" if shown and shown not in tip else tip
         action.setToolTip(tip)
         action.setStatusTip(spec.tip)
-        if spec.icon is not None:
+        if isinstance(spec.icon, str):
+            action.setIcon(painted_icon(spec.icon))
+        elif spec.icon is not None:
             action.setIcon(style.standardIcon(spec.icon))
         action.setCheckable(spec.checkable)
         if spec.group is not None:

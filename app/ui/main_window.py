@@ -162,8 +162,6 @@ class MainWindow(QMainWindow):
             toolbar = QToolBar(title, self)
             toolbar.setObjectName(f"{title}Toolbar")
             fill_toolbar(toolbar, self.actions, names)
-            if title == "Tools":
-                self.addToolBarBreak()
             self.addToolBar(toolbar)
             if title == "Tools":
                 self._add_brush_controls(toolbar)
