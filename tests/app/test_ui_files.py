@@ -194,3 +194,28 @@ def test_discarding_recovery_deletes_the_autosaves(qtbot, spadework_home):
     window = make_window(qtbot, prompts, session=True)
     assert len(prompts.recover_offers) == 1 and window.doc.size != (24, 16)
     assert find_recoverable() == []
+
+
+def test_ctrl_s_saves_in_place_and_recent_menu_reopens(qtbot, window, prompts, tmp_path):
+    path = tmp_path / "doc.ora"
+    assert window.files.save_as(path)
+    window.palette.select(WATER)
+    drag(qtbot, window, [(6.5, 6.5)])
+    assert window.doc.dirty
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert not window.doc.dirty and prompts.paths == []  # no dialog: saved where it was
+    painted = window.doc.active_layer.pixels.copy()
+    window.files.new(NewDocumentSpec(8, 8, "landscape"))
+    window._fill_recent_menu()
+    entry = next(a for a in window.recent_menu.actions() if a.text() == "doc.ora")
+    entry.trigger()
+    assert window.doc.path == path and np.array_equal(window.doc.active_layer.pixels, painted)
+
+
+def test_a_failed_save_says_why_and_keeps_the_changes(qtbot, window, prompts, tmp_path):
+    window.doc.add_label_layer()
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert not window.files.save_as(blocker / "doc.ora")
+    assert window.doc.dirty and prompts.errors and "doc.ora" in prompts.errors[-1][1]
