@@ -15,6 +15,7 @@ import pickle
 import re
 import tarfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 import torch
@@ -62,7 +63,7 @@ def load_state_bytes(data: bytes, where: str) -> dict[str, torch.Tensor]:
         obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         reason = str(exc).strip().splitlines()
-        detail = next((line for line in reason if "Unsupported" in line), reason[0] if reason else "")
+        detail = next((ln for ln in reason if "Unsupported" in ln), reason[0] if reason else "")
         raise CheckpointError(
             f"{where}: refused, it holds Python objects other than tensors, which could run code "
             f"({detail.strip()[:160]})"
@@ -387,9 +388,12 @@ def _vae_grid(cells: int, mode: str, crop: int, aspect: float, where: str) -> tu
 
 
 def check_state(
-    state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor], where: str
+    state: dict[str, torch.Tensor],
+    expected: dict[str, torch.Tensor],
+    where: str,
+    finite: bool = False,
 ) -> None:
-    """Same keys and shapes as the network built for the inferred config, finite values."""
+    """Same keys and shapes as the network built for the config (and finite values if asked)."""
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     if missing:
@@ -405,26 +409,34 @@ def check_state(
             raise CheckpointError(
                 f"{where}: {key} has shape {list(state[key].shape)}, expected {list(ref.shape)}"
             )
-        if state[key].is_floating_point() and not torch.isfinite(state[key]).all():
+        if finite and state[key].is_floating_point() and not torch.isfinite(state[key]).all():
             raise CheckpointError(f"{where}: {key} holds NaN or infinite values")
 
 
 def expected_generator(cfg: GeneratorConfig) -> dict[str, torch.Tensor]:
-    with torch.device("meta"):
-        return SPADEGenerator(cfg).state_dict()
+    """The generator's state dict on the meta device: names and shapes, no memory."""
+    return _meta_state("G", tuple(cfg.to_dict().items()))
 
 
 def expected_encoder(cfg: GeneratorConfig) -> dict[str, torch.Tensor]:
+    return _meta_state("E", tuple(cfg.to_dict().items()))
+
+
+@lru_cache(maxsize=16)
+def _meta_state(kind: str, items: tuple) -> dict[str, torch.Tensor]:
+    cfg = GeneratorConfig(**dict(items))
     with torch.device("meta"):
+        if kind == "G":
+            return SPADEGenerator(cfg).state_dict()
         return ConvEncoder(cfg.ngf, cfg.crop_size, cfg.z_dim).state_dict()
 
 
 def validate(ckpt: OfficialCheckpoint, cfg: GeneratorConfig) -> None:
     """Raise CheckpointError unless the tensors fit the generator (and encoder) of `cfg`."""
-    check_state(ckpt.generator, expected_generator(cfg), ckpt.source)
+    check_state(ckpt.generator, expected_generator(cfg), ckpt.source, finite=True)
     if ckpt.encoder is not None:
         if not cfg.use_vae:
             raise CheckpointError(
                 f"{ckpt.source}: an encoder is beside a generator that has no style input"
             )
-        check_state(ckpt.encoder, expected_encoder(cfg), f"{ckpt.source} (encoder)")
+        check_state(ckpt.encoder, expected_encoder(cfg), f"{ckpt.source} (encoder)", finite=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import torch
 
@@ -18,11 +20,18 @@ def blocky_labels(width: int, height: int, classes: int, block: int = 8, seed: i
 
 
 def calibrated_generator(cfg: GeneratorConfig, seed: int = 0) -> SPADEGenerator:
+    """A shared calibrated generator per (config, seed): tests must not modify it."""
+    return _calibrated(tuple(cfg.to_dict().items()), seed)
+
+
+@cache
+def _calibrated(items: tuple, seed: int) -> SPADEGenerator:
     """Random weights whose batch-norm running statistics fit their activations.
 
     Without that, untrained running stats blow activations up and tanh saturates, which
     would hide any numerical difference between two inference paths.
     """
+    cfg = GeneratorConfig(**dict(items))
     torch.manual_seed(seed)
     gen = SPADEGenerator(cfg)
     for module in gen.modules():
