@@ -231,10 +231,13 @@ class MainWindow(QMainWindow):
             self.synthesis.set_model(wanted)
 
     def _on_change(self, change: Change) -> None:
-        if change.kind == "meta":
+        if change.kind == "meta":  # label set, model or style (also by undo): show and render
             if self.palette.label_set != self.doc.label_set:
                 self.palette.set_label_set(self.doc.label_set)
+            if self.style_dock is not None:
+                self.style_dock.set_style(self.doc.style)
             self._sync_model()
+            self.request_render()
         if change.composite:
             self.request_render(change.rect)
 
@@ -315,11 +318,9 @@ class MainWindow(QMainWindow):
         if style is None:
             return
         try:
-            self.doc.set_style(style)
+            self.doc.set_style(style)  # its "meta" change renders
         except ValueError as exc:
             self.report(str(exc))
-            return
-        self.request_render()
 
     def show_models(self) -> None:
         from app.ui.models_dialog import ModelsDialog

@@ -72,3 +72,20 @@ def test_choosing_another_model_switches_the_worker_and_the_document(qtbot, wind
     with qtbot.waitSignal(window.synthesis.model_loaded, timeout=60_000):
         window.undo()  # the model choice is an undoable document change
     assert window.doc.model_id is None and window.synthesis.card.id == "tiny-ui"
+
+
+def test_style_choice_renders_and_undo_restores_it(qtbot, window):
+    window.set_document(Document.new(64, 64, "landscape", fill=LANDSCAPE.by_name("hill").id))
+    qtbot.waitUntil(lambda: not window.synthesis.is_busy(), timeout=60_000)
+    seed0 = window._latest_render.copy()
+    with qtbot.waitSignal(window.synthesis.rendered, timeout=60_000):
+        window.style_dock.choose_seed(7)
+    qtbot.waitUntil(lambda: not window.synthesis.is_busy(), timeout=60_000)
+    assert window.doc.style == {"kind": "seed", "seed": 7}
+    assert not np.array_equal(seed0, window._latest_render)
+    with qtbot.waitSignal(window.synthesis.rendered, timeout=60_000):
+        window.undo()
+    qtbot.waitUntil(lambda: not window.synthesis.is_busy(), timeout=60_000)
+    assert window.doc.style == {"kind": "seed", "seed": 0}
+    assert window.style_dock.current_style() == {"kind": "seed", "seed": 0}
+    assert np.array_equal(seed0, window._latest_render)
