@@ -20,7 +20,7 @@ from torch import nn
 
 from ml.atomic import atomic_write_bytes, atomic_write_text
 from ml.singan.imresize import imresize, output_size
-from ml.singan.networks import NetConfig, ScaleCritic, ScaleGenerator
+from ml.singan.networks import NetConfig, ScaleCritic, ScaleGenerator, blank
 
 FORMAT = "spadework-singan"
 FORMAT_VERSION = 1
@@ -253,11 +253,11 @@ class SinGANModel:
         n = int(desc["num_scales"])
         try:
             gens = [
-                _module_from(ScaleGenerator(NetConfig.from_dict(c)), tensors, f"G.{i}.")
+                _module_from(blank(ScaleGenerator, NetConfig.from_dict(c)), tensors, f"G.{i}.")
                 for i, c in enumerate(desc["net_configs"])
             ]
             crits = [
-                _module_from(ScaleCritic(NetConfig.from_dict(c)), tensors, f"D.{i}.")
+                _module_from(blank(ScaleCritic, NetConfig.from_dict(c)), tensors, f"D.{i}.")
                 for i, c in enumerate(desc.get("critic_configs") or [])
             ]
             z_rec = [tensors[f"z_rec.{i}"] for i in range(n)]

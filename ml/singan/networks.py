@@ -7,6 +7,7 @@ tamarott/SinGAN layout (`head.conv.weight`, `head.norm.*`, `body.block1.*`, `tai
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -61,13 +62,30 @@ def _trunk(cfg: NetConfig, cin: int) -> tuple[ConvBlock, nn.Sequential, int]:
     return head, body, width
 
 
-def init_weights(module: nn.Module) -> None:
-    """The official initialisation: conv N(0, 0.02), norm weight N(1, 0.02), bias 0."""
-    if isinstance(module, nn.Conv2d):
-        module.weight.data.normal_(0.0, 0.02)
-    elif isinstance(module, nn.BatchNorm2d):
-        module.weight.data.normal_(1.0, 0.02)
-        module.bias.data.fill_(0.0)
+def init_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:
+    """The official initialisation: conv weights N(0, 0.02) and PyTorch's default conv bias
+    U(+-1/sqrt(fan_in)); BatchNorm weight N(1, 0.02), bias 0, fresh running statistics."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            m.weight.data.normal_(0.0, 0.02, generator=generator)
+            bound = 1.0 / math.sqrt(m.weight[0].numel())
+            m.bias.data.uniform_(-bound, bound, generator=generator)
+        elif isinstance(m, nn.BatchNorm2d):
+            m.weight.data.normal_(1.0, 0.02, generator=generator)
+            m.bias.data.fill_(0.0)
+            m.reset_running_stats()
+
+
+def blank(cls: type[nn.Module], cfg: NetConfig) -> nn.Module:
+    """An uninitialised network (built on the meta device: no time or global RNG spent),
+    to be filled by `init_weights` or a state dict; BatchNorm statistics are reset."""
+    with torch.device("meta"):
+        module = cls(cfg)
+    module = module.to_empty(device="cpu")
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+    return module
 
 
 class ScaleGenerator(nn.Module):
@@ -97,13 +115,15 @@ class ScaleCritic(nn.Module):
         return self.tail(self.body(self.head(x)))
 
 
-def make_generator(cfg: NetConfig) -> ScaleGenerator:
-    g = ScaleGenerator(cfg)
-    g.apply(init_weights)
-    return g
+def make_generator(cfg: NetConfig, generator: torch.Generator | None = None) -> ScaleGenerator:
+    """A freshly initialised G (seeded by `generator` without touching torch's global RNG)."""
+    g = blank(ScaleGenerator, cfg)
+    init_weights(g, generator)
+    return g  # type: ignore[return-value]
 
 
-def make_critic(cfg: NetConfig) -> ScaleCritic:
-    d = ScaleCritic(cfg)
-    d.apply(init_weights)
-    return d
+def make_critic(cfg: NetConfig, generator: torch.Generator | None = None) -> ScaleCritic:
+    """A freshly initialised D (seeded by `generator`)."""
+    d = blank(ScaleCritic, cfg)
+    init_weights(d, generator)
+    return d  # type: ignore[return-value]

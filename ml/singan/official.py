@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from ml.singan.model import SinGANModel
-from ml.singan.networks import NetConfig, ScaleCritic, ScaleGenerator
+from ml.singan.networks import NetConfig, ScaleCritic, ScaleGenerator, blank
 
 MARKER = "NoiseAmp.pth"
 
@@ -165,13 +165,13 @@ def import_official(
     for i in range(n):
         g_path = root / str(i) / "netG.pth"
         g_state = _state_dict(g_path)
-        gen = ScaleGenerator(net_config_from(g_state, g_path))
+        gen = blank(ScaleGenerator, net_config_from(g_state, g_path))
         _build(gen, g_state, g_path)
         gens.append(gen)
         d_path = root / str(i) / "netD.pth"
         if have_critics and d_path.is_file():
             d_state = _state_dict(d_path)
-            crit = ScaleCritic(net_config_from(d_state, d_path))
+            crit = blank(ScaleCritic, net_config_from(d_state, d_path))
             _build(crit, d_state, d_path)
             crits.append(crit)
         else:

@@ -303,7 +303,7 @@ def _place(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 def _add_scale(model: SinGANModel, cfg: TrainConfig, n: int, rng: torch.Generator) -> ScaleCritic:
     """Append scale n's generator, critic, z* and noise amplitude (reals[n] must exist)."""
     net = cfg.net(n)
-    gen, critic = make_generator(net), make_critic(net)
+    gen, critic = make_generator(net, rng), make_critic(net, rng)
     if cfg.init_from_previous and n > 0 and model.generators[n - 1].cfg == net:
         gen.load_state_dict(model.generators[n - 1].state_dict())
         if model.discriminators is not None and len(model.discriminators) >= n:
@@ -451,7 +451,6 @@ def _run_scales(model: SinGANModel, job: _Job, scales: Sequence[int]) -> None:
     for n in scales:
         _check(job.cancel)
         rng = torch.Generator(device="cpu").manual_seed(_seed_for(job.seed, n))
-        torch.manual_seed(_seed_for(job.seed, n))
         critic = job.setup(n, rng)
         trainer = _ScaleTrainer(model, job.cfg, n, critic, rng, job.iterations, job.prev_transform)
         clock.begin_scale()
@@ -603,10 +602,10 @@ def retrain_scales(
         net = new.generators[n].cfg
         critic = new.discriminators[n]
         if fresh or critic is None:
-            critic = _place(make_critic(net), new.device)
+            critic = _place(make_critic(net, rng), new.device)
             new.discriminators[n] = critic
         if fresh:
-            new.generators[n] = _place(make_generator(net), new.device)
+            new.generators[n] = _place(make_generator(net, rng), new.device)
             new.noise_amps[n] = _noise_amp(new, cfg, n)
         return critic
 
