@@ -66,6 +66,7 @@ class FileActions(QObject):
         self.timer.timeout.connect(self.autosave)
         self.timer.start()
         self._synthesis = None
+        self._render_available: Callable[[], bool] = lambda: False
         self._exports: dict[int, Path] = {}
 
     @property
@@ -198,19 +199,20 @@ class FileActions(QObject):
         self.message.emit(f"Exported the label map to {path}")
         return True
 
-    def set_synthesis(self, controller) -> None:
-        """The SynthesisController that renders exports (None when no model exists)."""
+    def set_synthesis(self, controller, available: Callable[[], bool] = lambda: True) -> None:
+        """The SynthesisController that renders exports; `available` says whether it has a
+        model for the current document's label set."""
         self._synthesis = controller
-        if controller is not None:
-            controller.exported.connect(self._on_exported)
-            controller.export_failed.connect(self._on_export_failed)
+        self._render_available = available
+        controller.exported.connect(self._on_exported)
+        controller.export_failed.connect(self._on_export_failed)
 
     def export_render(self, path: Path | None = None, size: tuple[int, int] | None = None
                       ) -> int | None:
         """Ask the synthesis worker for a render at `size` (W, H); it is written when done."""
-        if self._synthesis is None:
-            self.prompts.error("Export render", "No model is loaded, so there is no render to "
-                               "export. Add one in Model > Models.")
+        if self._synthesis is None or not self._render_available():
+            self.prompts.error("Export render", "No model for this document's label set, so "
+                               "there is no render to export. Add one in Model > Models.")
             return None
         if size is None:
             size = self.prompts.render_size(self.doc.size)

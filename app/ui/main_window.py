@@ -222,13 +222,24 @@ class MainWindow(QMainWindow):
         self.request_render()
 
     def _sync_model(self) -> None:
-        """Render with the document's model (or the default one for its label set)."""
+        """Render with the document's model (or the default one for its label set); with
+        none installed for the label set, stop rendering rather than use the wrong classes."""
         if self.synthesis is None:
             return
         wanted = default_model(self.doc.label_set_name, self.doc.model_id)
-        if wanted is not None and wanted != self._model_in_use:
-            self._model_in_use = wanted
+        if wanted is None and self._model_in_use is not None:
+            self.statusBar().showMessage(
+                f"No model for the {self.doc.label_set.title} label set: Model > Models adds one")
+        elif wanted is not None and wanted != self._model_in_use:
             self.synthesis.set_model(wanted)
+        self._model_in_use = wanted
+        self._show_render_views()
+
+    def _show_render_views(self) -> None:
+        rendering = self.synthesis is not None and self._model_in_use is not None
+        in_place = self.actions["render_in_place"].isChecked()
+        self.render_view.setVisible(rendering and not in_place)
+        self.canvas.set_render_in_place(rendering and in_place)
 
     def _on_change(self, change: Change) -> None:
         if change.kind == "meta":  # label set, model or style (also by undo): show and render
@@ -242,7 +253,7 @@ class MainWindow(QMainWindow):
             self.request_render(change.rect)
 
     def request_render(self, rect=None) -> None:
-        if self.synthesis is None:
+        if self.synthesis is None or self._model_in_use is None:
             return
         style = self.doc.style
         if style.get("kind") == "image":
@@ -291,7 +302,7 @@ class MainWindow(QMainWindow):
             self.synthesis.busy_changed.connect(lambda busy: busy or self._ready_when_idle())
             self.synthesis.failed.connect(self._on_synthesis_failed)
             self.synthesis.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
-            self.files.set_synthesis(self.synthesis)
+            self.files.set_synthesis(self.synthesis, lambda: self._model_in_use is not None)
             self.style_dock = StylePicker(self.synthesis, self)
             self.style_dock.style_changed.connect(self._on_style_chosen)
             self.style_dock.set_style(self.doc.style)
@@ -303,7 +314,7 @@ class MainWindow(QMainWindow):
             self.docks_menu.addAction(self.style_dock.toggleViewAction())
         self._model_in_use = model_id
         self.synthesis.set_model(model_id)
-        self.render_view.setVisible(not self.actions["render_in_place"].isChecked())
+        self._show_render_views()
         self.request_render()
 
     def _on_rendered(self, image: np.ndarray, _rid: int, final: bool, _seconds: float) -> None:
@@ -437,10 +448,9 @@ class MainWindow(QMainWindow):
     def zoom_actual(self) -> None:
         self.canvas.zoom_actual()
 
-    def set_render_in_place(self, in_place: bool) -> None:
+    def set_render_in_place(self, _in_place: bool) -> None:
         """The render over the labels on the canvas, or in its own view beside them."""
-        self.canvas.set_render_in_place(in_place)
-        self.render_view.setVisible(not in_place and self.synthesis is not None)
+        self._show_render_views()
 
     def set_labels_overlay(self, overlay: bool) -> None:
         self.canvas.set_labels_overlay(overlay)

@@ -89,3 +89,15 @@ def test_style_choice_renders_and_undo_restores_it(qtbot, window):
     assert window.doc.style == {"kind": "seed", "seed": 0}
     assert window.style_dock.current_style() == {"kind": "seed", "seed": 0}
     assert np.array_equal(seed0, window._latest_render)
+
+
+def test_a_label_set_without_a_model_stops_rendering(qtbot, window, tmp_path):
+    from app.ui.new_document_dialog import NewDocumentSpec
+
+    assert window.files.new(NewDocumentSpec(32, 32, "cityscapes"))
+    assert not window.render_view.isVisible() and not window.canvas.render_item.isVisible()
+    assert "No model" in window.statusBar().currentMessage()
+    assert window.files.export_render(tmp_path / "r.png", (32, 32)) is None
+    assert "No model" in window.prompts.errors[-1][1]
+    assert window.files.new(NewDocumentSpec(32, 32, "landscape"))
+    assert window.render_view.isVisible()
