@@ -1,0 +1,211 @@
+"""Training Spadework's bundled default landscape model on procedural scenes.
+
+`python -m ml data train-default --out resources/models/landscape-256` renders the training
+scenes (cached), trains a compact SPADE generator with the VAE style encoder using the
+project's trainer, checkpoints as it goes (a rerun resumes), and exports the model folder with
+style presets, a model card and a loss plot (see `ml.data.export`).
+
+No VGG19 weights can be fetched here, so the perceptual term of the official objective is
+replaced by a multi-scale L1 reconstruction term, as in the cVAE-GAN (the encoder sees the
+real picture, so reconstructing it is well posed). It lets a small CPU budget reach coherent
+pictures; the GAN and feature-matching terms keep the texture.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ml.data.dataset import cached_scenes, renderer_hash
+from ml.devices import describe
+from ml.labels import load_label_set
+from ml.spade.config import GeneratorConfig
+from ml.spade.datasets import ArrayDataset
+from ml.spade.train import TrainConfig, Trainer, TrainProgress
+from ml.spade.train_state import latest_state
+
+log = logging.getLogger(__name__)
+LOSS_LOG = "losses.jsonl"
+RUN_INFO = "default-run.json"
+HARDWARE = "hardware.json"
+# The trainer reports the term in its perceptual slot as G_VGG; here it is the L1 pyramid.
+LOSS_NAMES = {"G_VGG": "G_L1"}
+
+
+class PyramidL1(nn.Module):
+    """Mean L1 distance between two images at full, half and quarter resolution."""
+
+    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        total = (fake - real).abs().mean()
+        for _ in range(2):
+            fake, real = F.avg_pool2d(fake, 2), F.avg_pool2d(real, 2)
+            total = total + (fake - real).abs().mean()
+        return total / 3.0
+
+
+@dataclass
+class RunSettings:
+    """The choices that fix a default-model run, recorded in the model card."""
+
+    scenes: int = 3000
+    first_seed: int = 0
+    size: int = 256
+    ngf: int = 16
+    ndf: int = 32
+    batch: int = 2
+    lr_g: float = 2e-4
+    lr_d: float = 4e-4
+    l1: float = 10.0
+    seed: int = 0
+
+    def generator(self) -> GeneratorConfig:
+        labels = load_label_set("landscape")
+        return GeneratorConfig(label_nc=labels.max_id + 1, contain_dontcare=True, no_instance=True,
+                               ngf=self.ngf, num_upsampling_layers="normal",
+                               crop_size=self.size, use_vae=True)
+
+    def train_config(self, device: str, checkpoint_every: int) -> TrainConfig:
+        return TrainConfig(self.generator(), batch_size=self.batch, lr_g=self.lr_g,
+                           lr_d=self.lr_d, lambda_vgg=self.l1, ndf=self.ndf, seed=self.seed,
+                           device=device, checkpoint_every=checkpoint_every, keep_checkpoints=2,
+                           preview_every=0, label_set="landscape")
+
+
+def default_run_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "spadework-train-default"
+
+
+def training_data(settings: RunSettings, cache_dir: Path) -> ArrayDataset:
+    """The run's scenes (rendered once, then cached) as the trainer's in-memory dataset."""
+    def report(i: int, n: int) -> None:
+        if i % 250 == 0 or i == n:
+            print(f"rendered {i}/{n} training scenes", flush=True)
+
+    images, labels = cached_scenes(settings.first_seed, settings.scenes, settings.size,
+                                   cache_dir, progress=report)
+    return ArrayDataset(images, labels, crop_size=settings.size, preprocess="fixed", flip=True,
+                        label_set=load_label_set("landscape"))
+
+
+def make_trainer(settings: RunSettings, data: ArrayDataset, run_dir: Path, device: str,
+                 checkpoint_every: int) -> Trainer:
+    """A new trainer, or the one saved in `run_dir` when its settings match."""
+    info = run_dir / RUN_INFO
+    if latest_state(run_dir) is not None:
+        saved = json.loads(info.read_text(encoding="utf-8")) if info.is_file() else None
+        if saved != settings.__dict__:
+            raise ValueError(f"{run_dir} holds a run with other settings; use --fresh to restart")
+        trainer = Trainer.resume(run_dir, data, device=device)
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        info.write_text(json.dumps(settings.__dict__), encoding="utf-8")
+        trainer = Trainer(settings.train_config(device, checkpoint_every), data, run_dir)
+    trainer.vgg_loss = PyramidL1().to(trainer.device)  # the perceptual slot: see module doc
+    if not (run_dir / HARDWARE).is_file():
+        hardware = {"description": _describe_hardware(trainer.device), "torch": torch.__version__}
+        (run_dir / HARDWARE).write_text(json.dumps(hardware), encoding="utf-8")
+    return trainer
+
+
+def _describe_hardware(device: torch.device) -> str:
+    if device.type == "cpu":
+        return f"trained on the CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+    return f"trained on {describe(device)}"
+
+
+def _trim_log(path: Path, step: int) -> None:
+    """Drop logged steps past the checkpoint a resumed run restarts from."""
+    if not path.is_file():
+        return
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines()
+             if ln and json.loads(ln)["step"] <= step]
+    path.write_text("".join(ln + "\n" for ln in lines), encoding="utf-8")
+
+
+def train(trainer: Trainer, run_dir: Path, steps: int, minutes: float) -> int:
+    """Train to `steps`, or until `minutes` of wall time pass; always ends on a checkpoint."""
+    log_path = run_dir / LOSS_LOG
+    _trim_log(log_path, trainer.step)
+    start, first = time.monotonic(), trainer.step
+    with open(log_path, "a", encoding="utf-8") as fh:
+        progress: TrainProgress
+        for progress in trainer.iterate(steps):
+            losses = {LOSS_NAMES.get(k, k): round(v, 5) for k, v in progress.losses.items()}
+            row = {"step": progress.step, "seconds": round(trainer.trained_seconds, 2), **losses}
+            fh.write(json.dumps(row) + "\n")
+            fh.flush()
+            if progress.step % 10 == 0:
+                rate = progress.seconds / max(progress.step - first, 1)
+                print(f"step {progress.step}/{steps} {rate:.2f}s/step "
+                      + " ".join(f"{k}={v:.3f}" for k, v in losses.items()), flush=True)
+            if minutes > 0 and time.monotonic() - start >= minutes * 60:
+                break
+    if latest_state(run_dir) is None or trainer.step % trainer.config.checkpoint_every:
+        trainer.save_checkpoint()
+    return trainer.step
+
+
+def run(args) -> int:
+    """The `train-default` command: data, training, export."""
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    settings = RunSettings(scenes=args.scenes, first_seed=args.first_seed, ngf=args.ngf,
+                           ndf=args.ndf, batch=args.batch, lr_g=args.lr_g, lr_d=args.lr_d,
+                           l1=args.l1, seed=args.seed)
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise FileExistsError(f"{out} already exists (use --force to replace it)")
+    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir()
+    if args.fresh and run_dir.exists():
+        shutil.rmtree(run_dir)
+    data = training_data(settings, Path(args.cache_dir) if args.cache_dir else run_dir / "data")
+    trainer = make_trainer(settings, data, run_dir, args.device, args.checkpoint_every)
+    print(f"training on {trainer.device} from step {trainer.step} to {args.steps} "
+          f"(renderer {renderer_hash()})", flush=True)
+    reached = train(trainer, run_dir, args.steps, args.minutes)
+    print(f"stopped at step {reached}", flush=True)
+    if args.no_export:
+        return 0
+    from ml.data.export import export_from_run  # imported late: a long run gets the newest
+
+    command = ""
+    if "train-default" in sys.argv:
+        command = "python -m ml data " + " ".join(sys.argv[sys.argv.index("train-default"):])
+    export_from_run(run_dir, out, force=args.force, command=command)
+    print(f"wrote {out}", flush=True)
+    return 0
+
+
+def add_arguments(p) -> None:
+    d = RunSettings()
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--steps", type=int, default=1000, help="total training steps (default 1000)")
+    p.add_argument("--minutes", type=float, default=0.0,
+                   help="stop early after this much wall time (0: no limit)")
+    p.add_argument("--scenes", type=int, default=d.scenes, help="training scenes (seeds)")
+    p.add_argument("--first-seed", type=int, default=d.first_seed)
+    p.add_argument("--ngf", type=int, default=d.ngf)
+    p.add_argument("--ndf", type=int, default=d.ndf)
+    p.add_argument("--batch", type=int, default=d.batch)
+    p.add_argument("--lr-g", type=float, default=d.lr_g)
+    p.add_argument("--lr-d", type=float, default=d.lr_d)
+    p.add_argument("--l1", type=float, default=d.l1, help="weight of the multi-scale L1 term")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of weights, data order, noise")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
+    p.add_argument("--checkpoint-every", type=int, default=50)
+    p.add_argument("--run-dir", default="", help="checkpoints (default: a temp folder)")
+    p.add_argument("--cache-dir", default="", help="rendered scenes cache (default: in run dir)")
+    p.add_argument("--fresh", action="store_true", help="discard an earlier run's checkpoints")
+    p.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    p.add_argument("--no-export", action="store_true", help="train only")
