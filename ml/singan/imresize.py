@@ -53,11 +53,18 @@ def _weights(in_len: int, out_len: int, scale: float) -> np.ndarray:
     return mat
 
 
+@lru_cache(maxsize=512)
 def resize_matrix(
     in_len: int, out_len: int, scale: float, device: torch.device, dtype: torch.dtype
 ) -> torch.Tensor:
-    """The cached resize matrix for one axis as a tensor on `device`."""
-    return torch.from_numpy(_weights(int(in_len), int(out_len), float(scale))).to(device, dtype)
+    """The resize matrix for one axis as a tensor on `device`, cached per device.
+
+    Converted to `dtype` on the CPU first (MPS has no float64), and made outside inference
+    mode so a matrix first needed by a sampler can later be used in training.
+    """
+    with torch.inference_mode(False):
+        mat = torch.from_numpy(_weights(int(in_len), int(out_len), float(scale))).to(dtype)
+        return mat.to(device)
 
 
 def output_size(size_hw: tuple[int, int], scale: float) -> tuple[int, int]:

@@ -48,6 +48,14 @@ def test_clamps_to_image_range_and_is_differentiable():
     assert x.grad is not None and x.grad.abs().sum() > 0
 
 
+def test_a_resize_first_used_in_inference_mode_still_trains():
+    with torch.inference_mode():
+        imresize(torch.zeros(1, 3, 23, 19), size_hw=(41, 37))
+    x = torch.zeros(1, 3, 23, 19, requires_grad=True)
+    imresize(x, size_hw=(41, 37), clamp=False).sum().backward()
+    assert x.grad is not None
+
+
 def test_bad_arguments_are_clear():
     with pytest.raises(ValueError, match="N, C, H, W"):
         imresize(torch.zeros(3, 4, 4), scale=0.5)
