@@ -70,7 +70,6 @@ class MainWindow(QMainWindow):
         prompts: Prompts | None = None,
         model_id: str | None = AUTO,
         session: bool = True,
-        autosave_ms: int | None = None,
     ) -> None:
         """`session=False` (screenshots, tests) skips crash recovery and the saved window
         geometry, so nothing modal appears and the size is the default one."""
@@ -91,9 +90,8 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_menus_and_toolbars()
         self._build_status_bar()
-        extra = {} if autosave_ms is None else {"autosave_ms": autosave_ms}
         self.files = FileActions(self.prompts, lambda: self.doc, self.set_document,
-                                 lambda: self._latest_render, parent=self, **extra)
+                                 lambda: self._latest_render, parent=self)
         self.files.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self._session = session
         if session:
