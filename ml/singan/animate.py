@@ -76,15 +76,13 @@ def looped_walk(
     return out
 
 
-def _check(alpha: float, beta: float, frames: int, fps: float) -> None:
+def _check_walk(alpha: float, beta: float, frames: int) -> None:
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha {alpha} is out of range: use 0-1 (official 0.1)")
     if not 0.0 <= beta <= 1.0:
         raise ValueError(f"beta {beta} is out of range: use 0-1 (official 0.8-0.95)")
     if not 2 <= frames <= MAX_FRAMES:
         raise ValueError(f"frames must be 2-{MAX_FRAMES}, got {frames}")
-    if not 0 < fps <= 60:
-        raise ValueError(f"fps must be more than 0 and at most 60, got {fps}")
 
 
 @torch.no_grad()
@@ -98,7 +96,7 @@ def animate(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[np.ndarray]:
     """`frames` looping animation frames (HxWx3 uint8) at the training size."""
-    _check(alpha, beta, frames, 10)
+    _check_walk(alpha, beta, frames)
     check_start_scale(model, start_scale)
     gen = torch.Generator(device=model.device)
     gen.manual_seed(0 if seed is None else int(seed))
@@ -121,7 +119,10 @@ def save_animation(path: str | Path, frames: list[np.ndarray], fps: float = 10) 
     suffix = path.suffix.lower()
     if suffix not in (".gif", ".mp4"):
         raise ValueError(f"{path}: animations are written as .gif or .mp4, not {suffix!r}")
-    _check(0.0, 0.0, max(2, len(frames)), fps)
+    if not 0 < fps <= 60:
+        raise ValueError(f"fps must be more than 0 and at most 60, got {fps}")
+    if not frames:
+        raise ValueError("an animation needs at least one frame")
     with atomic_path(path) as tmp:
         if suffix == ".gif":
             import imageio.v3 as iio
