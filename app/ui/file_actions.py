@@ -119,6 +119,7 @@ class FileActions(QObject):
             rgb = read_rgb(path)
             doc = Document.new(rgb.shape[1], rgb.shape[0], current.label_set_name)
             doc.add_image_layer(path.stem, rgb, index=0)
+            doc.set_active(1)  # paint labels over the photo
             doc.history.clear()
             return doc
 

@@ -219,3 +219,21 @@ def test_a_failed_save_says_why_and_keeps_the_changes(qtbot, window, prompts, tm
     blocker.write_text("not a folder")
     assert not window.files.save_as(blocker / "doc.ora")
     assert window.doc.dirty and prompts.errors and "doc.ora" in prompts.errors[-1][1]
+
+
+def test_open_an_image_starts_a_document_from_it(qtbot, window, prompts, tmp_path):
+    labels = np.zeros((12, 20, 3), np.uint8)
+    labels[:] = LANDSCAPE[SKY].color
+    labels[6:] = LANDSCAPE[GRASS].color
+    Image.fromarray(labels).save(tmp_path / "map.png")
+    prompts.paths = [tmp_path / "map.png"]
+    window.actions["open"].trigger()
+    assert window.doc.size == (20, 12) and not window.doc.dirty
+    assert [(layer.kind, layer.name) for layer in window.doc.layers] == [("label", "map")]
+    assert (window.doc.composite_labels()[6:] == GRASS).all()
+    photo = np.random.default_rng(1).integers(0, 255, (10, 16, 3), dtype=np.uint8)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    assert window.files.open(tmp_path / "photo.png")
+    assert [layer.kind for layer in window.doc.layers] == ["image", "label"]
+    assert np.array_equal(window.doc.layers[0].pixels[..., :3], photo)
+    assert window.doc.active_layer.kind == "label" and not window.doc.dirty
