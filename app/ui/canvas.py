@@ -198,9 +198,8 @@ class Canvas(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             event.accept()
             return
-        if event.key() == Qt.Key.Key_Escape and self._tool_active and self.tool is not None:
-            self.tool.cancel(self)
-            self._tool_active = False
+        if event.key() == Qt.Key.Key_Escape and self._tool_active:
+            self.cancel_tool()
             event.accept()
             return
         super().keyPressEvent(event)
@@ -263,10 +262,14 @@ class Canvas(QGraphicsView):
         self.set_outline(None)
         super().leaveEvent(event)
 
-    def set_tool(self, tool) -> None:
+    def cancel_tool(self) -> None:
+        """Drop the stroke or shape in progress (Esc, a tool change, an undo mid-stroke)."""
         if self._tool_active and self.tool is not None:
             self.tool.cancel(self)
-            self._tool_active = False
+        self._tool_active = False
+
+    def set_tool(self, tool) -> None:
+        self.cancel_tool()
         self.tool = tool
         self.set_outline(None)
         self.set_preview(None)

@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
 
     def set_document(self, doc: Document) -> None:
         """Show `doc` everywhere: canvas, layers, palette, style; render it."""
+        self.canvas.cancel_tool()
         old = getattr(self, "_connected_doc", None)
         if old is not None:
             old.changed.disconnect(self._on_change)
@@ -429,9 +430,11 @@ class MainWindow(QMainWindow):
     # ----- edit, view, layer actions -----------------------------------------------------------
 
     def undo(self) -> None:
+        self.canvas.cancel_tool()  # a half-made stroke is not in the history yet
         self.doc.undo()
 
     def redo(self) -> None:
+        self.canvas.cancel_tool()
         self.doc.redo()
 
     def zoom_in(self) -> None:

@@ -165,3 +165,19 @@ def test_brush_outline_follows_the_mouse(qtbot, window):
     rect = window.canvas.outline_item.path().boundingRect()
     assert window.canvas.outline_item.isVisible()
     assert (rect.x(), rect.y(), rect.width(), rect.height()) == (18.0, 18.0, 5.0, 5.0)
+
+
+def test_undo_in_the_middle_of_a_stroke_drops_the_stroke(qtbot, window):
+    window.size_box.setValue(3)
+    drag(qtbot, window, [(5.5, 5.5), (9.5, 5.5)])
+    first = window.doc.active_layer.pixels.copy()
+    viewport = window.canvas.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=window.canvas.widget_pos(
+        20.5, 20.5).toPoint())
+    qtbot.mouseMove(viewport, window.canvas.widget_pos(30.5, 30.5).toPoint())
+    window.undo()  # cancels the open stroke, then undoes the first one
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton,
+                       pos=window.canvas.widget_pos(30.5, 30.5).toPoint())
+    assert (window.doc.active_layer.pixels == SKY).all()
+    window.redo()
+    assert np.array_equal(window.doc.active_layer.pixels, first)
