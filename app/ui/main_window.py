@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self._model_in_use: str | None = None
         self.prompts = prompts if prompts is not None else Prompts(self)
         self.doc: Document = demo_document()
+        self._connected_doc: Document | None = None  # the document whose signals we follow
         self.tool_state = ToolState(report=self.report, picked=self._on_picked)
         self.tools = make_tools(self.tool_state)
         self.actions = create_actions(self)
@@ -197,7 +198,7 @@ class MainWindow(QMainWindow):
     def set_document(self, doc: Document) -> None:
         """Show `doc` everywhere: canvas, layers, palette, style; render it."""
         self.canvas.cancel_tool()
-        old = getattr(self, "_connected_doc", None)
+        old = self._connected_doc
         if old is not None:
             old.changed.disconnect(self._on_change)
             old.dirty_changed.disconnect(self._on_dirty)
