@@ -106,3 +106,12 @@ def test_new_document_and_recovery_dialogs_report_the_choice(qtbot, tmp_path):
     recover_button = next(b for b in recovery.findChildren(QPushButton) if b.text() == "Recover")
     qtbot.mouseClick(recover_button, Qt.MouseButton.LeftButton)
     assert recovery.choice == "recover" and recovery.selected() is items[1]
+
+
+def test_typing_in_the_palette_search_does_not_switch_tools(qtbot, spadework_home):
+    window = make_window(qtbot)
+    window.activateWindow()
+    window.palette.search.setFocus()
+    qtbot.keyClicks(window.palette.search, "beige")
+    assert window.palette.search.text() == "beige"
+    assert window.canvas.tool.name == "brush"
