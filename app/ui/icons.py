@@ -79,9 +79,28 @@ def _square(p: QPainter) -> None:
     p.drawRect(QRectF(6, 6, 12, 12))
 
 
+def _photo(p: QPainter) -> None:
+    p.drawRect(QRectF(4, 6, 16, 12))
+    hill = QPainterPath()
+    hill.moveTo(5, 17)
+    hill.lineTo(10, 11)
+    hill.lineTo(13, 14)
+    hill.lineTo(15, 12)
+    hill.lineTo(19, 17)
+    p.setBrush(ACCENT)
+    p.drawPath(hill)
+
+
+def _labels(p: QPainter) -> None:
+    for i, colour in enumerate((QColor(117, 182, 240), QColor(95, 138, 58), QColor(31, 95, 191))):
+        p.setBrush(colour)
+        p.drawRect(QRectF(5, 5 + i * 5, 14, 5))
+
+
 PAINTERS: dict[str, Callable[[QPainter], None]] = {
     "brush": _brush, "eraser": _eraser, "fill": _fill, "line": _line, "rect": _rect,
     "ellipse": _ellipse, "picker": _picker, "pan": _pan, "square": _square,
+    "photo": _photo, "labels": _labels,
 }
 
 

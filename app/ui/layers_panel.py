@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.document.document import Change, Document
 from app.document.layers import LabelLayer
+from app.ui.icons import painted_icon
 
 UID_ROLE = Qt.ItemDataRole.UserRole
 USER_ERRORS = (ValueError, RuntimeError, KeyError, IndexError)
@@ -45,6 +46,8 @@ class LayersPanel(QWidget):
         super().__init__(parent)
         self.doc: Document | None = None
         self._syncing = False
+        self._label_icon = painted_icon("labels")
+        self._photo_icon = painted_icon("photo")
         self.list = _LayerList()
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
@@ -117,8 +120,10 @@ class LayersPanel(QWidget):
         finally:
             self._syncing = False
 
-    @staticmethod
-    def _show_layer(item: QListWidgetItem, layer) -> None:
+    def _show_layer(self, item: QListWidgetItem, layer) -> None:
+        icon = self._label_icon if isinstance(layer, LabelLayer) else self._photo_icon
+        if item.icon().cacheKey() != icon.cacheKey():
+            item.setIcon(icon)
         if item.text() != layer.name:
             item.setText(layer.name)
         state = Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked
