@@ -81,7 +81,10 @@ class OneHotConv:
         h, w = index_padded.shape[0] - 2, index_padded.shape[1] - 2
         taps = [index_padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]
         bags = torch.stack(taps, dim=-1).reshape(-1, 9) + self.offsets
-        out = F.embedding_bag(bags, self.table, mode="sum")
+        if self.table.device.type in ("cpu", "cuda"):
+            out = F.embedding_bag(bags, self.table, mode="sum")
+        else:  # backends without embedding_bag (MPS): the same sum, one gather per tap
+            out = sum(F.embedding(bags[:, k], self.table) for k in range(9))
         out = out.to(self.bias.dtype).add_(self.bias).reshape(1, h, w, -1).permute(0, 3, 1, 2)
         if self.edge is not None:
             out = out + F.conv2d(edge_padded.to(self.edge.dtype), self.edge)

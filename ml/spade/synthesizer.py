@@ -94,6 +94,7 @@ class Synthesizer:
         if model.encoder is not None:
             self.encoder = model.encoder.eval().to(self.device)
         self._state: LabelState | None = None
+        self._label_shape: tuple[int, ...] = ()
         self._style_cache: tuple[bytes, torch.Tensor, torch.Tensor] | None = None
 
     # ------------------------------------------------------------------ facts
@@ -221,13 +222,16 @@ class Synthesizer:
         size = self.render_size(size)
         inp = self.prepare_labels(labels, instances, size)
         z = self.style_latent(style)
+        window = self._window(dirty_rect, np.shape(labels), size)
         with torch.inference_mode(), self._autocast():
             if self._state is None or self._state.size != size:
                 self._state = None  # free the old cache before building the new one
                 self._state = self.fast.prepare(inp)
             else:
-                window = self._window(dirty_rect, np.shape(labels), size)
-                self.fast.update(self._state, inp, window)
+                # A hint about another label map (the canvas was resized) is no hint at all.
+                same_map = np.shape(labels) == self._label_shape
+                self.fast.update(self._state, inp, window if same_map else None)
+            self._label_shape = np.shape(labels)
             image = self.fast.render(self._state, z)
         return _at_size(to_uint8(image), requested)
 
