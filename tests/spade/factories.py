@@ -59,3 +59,24 @@ def _calibrated(items: tuple, seed: int) -> SPADEGenerator:
 def random_encoder(cfg: GeneratorConfig, seed: int = 0) -> ConvEncoder:
     torch.manual_seed(seed + 1)
     return ConvEncoder(cfg.ngf, cfg.crop_size, cfg.z_dim).eval()
+
+
+def random_generator(cfg: GeneratorConfig, seed: int = 0) -> SPADEGenerator:
+    """Random weights and random (but valid) batch-norm statistics, without any forward pass.
+
+    Enough where only exact equality matters (round trips); cheap even for 184 channels.
+    """
+    torch.manual_seed(seed)
+    gen = SPADEGenerator(cfg)
+    for name, buf in gen.named_buffers():
+        if name.endswith("running_mean"):
+            buf.normal_(0, 0.1)
+        elif name.endswith("running_var"):
+            buf.uniform_(0.5, 2.0)
+    return gen.eval()
+
+
+def assert_same_state(a: torch.nn.Module, b: torch.nn.Module) -> None:
+    sa, sb = a.state_dict(), b.state_dict()
+    assert list(sa) == list(sb)
+    assert all(torch.equal(sa[k].cpu(), sb[k].cpu()) for k in sa)

@@ -16,7 +16,7 @@ from ml.spade import inputs
 from ml.spade.checkpoint import CheckpointError, list_archive_models
 from ml.spade.config import GeneratorConfig
 from ml.spade.library import get_card, import_checkpoint, list_models, load_model, user_library
-from tests.spade.factories import blocky_labels, calibrated_generator, random_encoder
+from tests.spade.factories import assert_same_state, blocky_labels, random_encoder, random_generator
 
 COCO_SMALL = GeneratorConfig(182, True, False, ngf=4, crop_size=64)
 LANDSCAPE_VAE = GeneratorConfig(15, True, True, ngf=4, crop_size=64, use_vae=True, z_dim=8)
@@ -42,7 +42,7 @@ def _library_entries() -> list[str]:
 
 
 def test_coco_layout_is_recognised_and_round_trips(spadework_home, tmp_path, capsys):
-    gen = calibrated_generator(COCO_SMALL)
+    gen = random_generator(COCO_SMALL)
     pth = _save(gen.state_dict(), tmp_path / "coco_pretrained" / "latest_net_G.pth")
     assert ml_main(["spade", "import", str(pth), "-q"]) == 0
     model_id = capsys.readouterr().out.strip()
@@ -54,12 +54,13 @@ def test_coco_layout_is_recognised_and_round_trips(spadework_home, tmp_path, cap
     assert card.source == str(pth)
     loaded = load_model(model_id)
     cfg = loaded.card.config
+    assert_same_state(gen, loaded.generator)
     assert torch.equal(_render(gen.eval(), cfg), _render(loaded.generator, cfg))
     assert [c.id for c in list_models() if not c.bundled] == [model_id]
 
 
 def test_custom_vae_with_encoder_round_trips(spadework_home, tmp_path):
-    gen, enc = calibrated_generator(LANDSCAPE_VAE), random_encoder(LANDSCAPE_VAE)
+    gen, enc = random_generator(LANDSCAPE_VAE), random_encoder(LANDSCAPE_VAE)
     folder = tmp_path / "checkpoints" / "mine"
     _save(gen.state_dict(), folder / "latest_net_G.pth")
     _save(enc.state_dict(), folder / "latest_net_E.pth")
@@ -73,6 +74,8 @@ def test_custom_vae_with_encoder_round_trips(spadework_home, tmp_path):
     assert (cfg.label_nc, cfg.contain_dontcare, cfg.no_instance) == (15, True, True)
     assert model_id.startswith("my-scenes-")
     z = torch.randn(1, 8)
+    assert_same_state(gen, model.generator)
+    assert_same_state(enc, model.encoder)
     assert torch.equal(_render(gen, cfg, z), _render(model.generator, cfg, z))
     img = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
@@ -80,7 +83,7 @@ def test_custom_vae_with_encoder_round_trips(spadework_home, tmp_path):
 
 
 def test_parametrized_spectral_norm_names_are_mapped(spadework_home, tmp_path):
-    gen = calibrated_generator(COCO_SMALL)
+    gen = random_generator(COCO_SMALL)
     renamed = {}
     for key, value in gen.state_dict().items():
         key = key.replace(".weight_orig", ".parametrizations.weight.original")
@@ -88,6 +91,7 @@ def test_parametrized_spectral_norm_names_are_mapped(spadework_home, tmp_path):
         key = key.replace(".weight_v", ".parametrizations.weight.0._v")
         renamed[f"module.{key}"] = value
     model = load_model(import_checkpoint(_save(renamed, tmp_path / "g.pth")))
+    assert_same_state(gen, model.generator)
     assert torch.equal(_render(gen, COCO_SMALL), _render(model.generator, COCO_SMALL))
 
 
@@ -103,7 +107,7 @@ class _Payload:
 
 def test_pickle_with_code_is_refused_and_does_not_run(spadework_home, tmp_path):
     marker = tmp_path / "pwned"
-    state = calibrated_generator(COCO_SMALL).state_dict()
+    state = random_generator(COCO_SMALL).state_dict()
     state["extra"] = _Payload(marker)
     pth = _save(state, tmp_path / "latest_net_G.pth")
     with pytest.raises(CheckpointError, match="refused") as err:
@@ -114,7 +118,7 @@ def test_pickle_with_code_is_refused_and_does_not_run(spadework_home, tmp_path):
 
 
 def test_truncated_file_is_refused(spadework_home, tmp_path):
-    pth = _save(calibrated_generator(COCO_SMALL).state_dict(), tmp_path / "g.pth")
+    pth = _save(random_generator(COCO_SMALL).state_dict(), tmp_path / "g.pth")
     pth.write_bytes(pth.read_bytes()[: pth.stat().st_size // 2])
     with pytest.raises(CheckpointError, match="truncated or corrupt"):
         import_checkpoint(pth)
@@ -122,7 +126,7 @@ def test_truncated_file_is_refused(spadework_home, tmp_path):
 
 
 def test_wrong_shape_is_named(spadework_home, tmp_path):
-    state = calibrated_generator(COCO_SMALL).state_dict()
+    state = random_generator(COCO_SMALL).state_dict()
     state["up_1.conv_1.bias"] = torch.zeros(3)
     with pytest.raises(CheckpointError, match=r"up_1\.conv_1\.bias has shape \[3\], expected \[16\]"):
         import_checkpoint(_save(state, tmp_path / "g.pth"))
@@ -139,7 +143,7 @@ def test_files_that_are_not_spade_checkpoints(spadework_home, tmp_path):
         import_checkpoint(text)
     with pytest.raises(CheckpointError, match="no such file"):
         import_checkpoint(tmp_path / "missing.pth")
-    state = calibrated_generator(COCO_SMALL).state_dict()
+    state = random_generator(COCO_SMALL).state_dict()
     state["fc.bias"] = torch.full_like(state["fc.bias"], float("nan"))
     with pytest.raises(CheckpointError, match="NaN"):
         import_checkpoint(_save(state, tmp_path / "nan.pth"))
@@ -163,7 +167,7 @@ def _bytes(state: dict) -> bytes:
 
 
 def test_release_archive_reads_only_the_chosen_model(spadework_home, tmp_path):
-    coco = calibrated_generator(COCO_SMALL)
+    coco = random_generator(COCO_SMALL)
     ade_cfg = GeneratorConfig(150, True, True, ngf=4, crop_size=64)
     archive = _tar(
         tmp_path / "checkpoints.tar.gz",
@@ -171,7 +175,7 @@ def test_release_archive_reads_only_the_chosen_model(spadework_home, tmp_path):
             "checkpoints/coco_pretrained/latest_net_G.pth": _bytes(coco.state_dict()),
             "checkpoints/coco_pretrained/opt.txt": b"crop_size: 64\n",
             "checkpoints/ade20k_pretrained/latest_net_G.pth": _bytes(
-                calibrated_generator(ade_cfg).state_dict()
+                random_generator(ade_cfg).state_dict()
             ),
         },
     )
@@ -187,7 +191,7 @@ def test_release_archive_reads_only_the_chosen_model(spadework_home, tmp_path):
 
 
 def test_archive_with_path_traversal_is_refused(spadework_home, tmp_path):
-    data = _bytes(calibrated_generator(COCO_SMALL).state_dict())
+    data = _bytes(random_generator(COCO_SMALL).state_dict())
     archive = _tar(tmp_path / "evil.tar.gz", {"../../latest_net_G.pth": data})
     with pytest.raises(CheckpointError, match="unsafe member name"):
         import_checkpoint(archive)
@@ -201,7 +205,7 @@ def test_archive_with_path_traversal_is_refused(spadework_home, tmp_path):
 
 def test_cityscapes_uses_more_and_render_accepts_a_pth(spadework_home, tmp_path):
     cfg = GeneratorConfig(35, False, False, ngf=4, num_upsampling_layers="more", crop_size=128, aspect_ratio=2.0)
-    gen = calibrated_generator(cfg)
+    gen = random_generator(cfg)
     state = gen.state_dict()
     pth = _save(state, tmp_path / "latest_net_G.pth")
     (tmp_path / "opt.txt").write_text("crop_size: 128\n")
