@@ -26,8 +26,10 @@ How the worker keeps up with painting:
   painting the worker is woken at most once per `throttle_ms`; a wake that finds the mailbox empty
   does nothing. A render in progress is never interrupted; when it ends the worker takes the
   newest request only.
-- When the last full render took longer than `preview_after_s`, the worker first renders at
-  half size (`final=False`), then at full size unless a newer request is already waiting.
+- When the last full render with a warm label cache took longer than `preview_after_s`, the
+  worker first renders at half size (`final=False`), then at full size unless a newer request
+  is already waiting: while a slow model is painted on, quick passes follow the brush and the
+  full picture comes when the stroke pauses.
 - Stale results are dropped: a result older than the one already delivered, or made for a
   request issued before the latest `set_model()`, never reaches `rendered`.
 """
@@ -235,12 +237,14 @@ class _Worker(QObject):
         dirty = request.dirty_rect
         for rect in self._unseen:
             dirty = union_rect(dirty, rect)
-        if request.labels.shape != self._main_shape:
+        warm = request.labels.shape == self._main_shape
+        if not warm:
             dirty = None
         self._main_shape = None  # until this render succeeds
         image, seconds = self._timed(synth, request, size, dirty)
         self._main_shape, self._unseen = request.labels.shape, []
-        self._last_full_seconds = seconds
+        if warm:  # a cold render also builds the label cache: it says nothing of the next
+            self._last_full_seconds = seconds
         self.rendered.emit(image, request.id, True, seconds)
 
     def _timed(self, synth: Synthesizer, request: RenderRequest, size: Size | None,

@@ -167,13 +167,35 @@ def test_slow_renders_get_a_quick_half_size_pass_first(qtbot, make_controller):
     controller = make_controller(preview_after_s=0.0)
     seen = Recorder(controller)
     labels = scene_labels()
-    first = controller.request(labels, {"kind": "seed", "seed": 2})
-    qtbot.waitUntil(lambda: first in seen.finals(), timeout=WAIT)
-    second = controller.request(labels, {"kind": "seed", "seed": 5})
-    qtbot.waitUntil(lambda: second in seen.finals(), timeout=WAIT)
-    passes = [(final, shape) for rid, final, shape, _ in seen.renders if rid == second]
+    ids = []
+    for seed in (2, 5, 6):  # cold cache, warm (its time counts), then slow enough for a pass
+        ids.append(controller.request(labels, {"kind": "seed", "seed": seed}))
+        qtbot.waitUntil(lambda: ids[-1] in seen.finals(), timeout=WAIT)
+    passes = [(final, shape) for rid, final, shape, _ in seen.renders if rid == ids[2]]
     assert passes == [(False, (32, 32, 3)), (True, (64, 64, 3))]
-    assert [final for rid, final, _, _ in seen.renders if rid == first] == [True]
+    assert [final for rid, final, _, _ in seen.renders if rid in ids[:2]] == [True, True]
+    quick = [image for rid, final, _, image in seen.renders if rid == ids[2] and not final][0]
+    reference = Synthesizer("tiny", device="cpu").render(labels, style=Style(seed=6), size=(32, 32))
+    assert np.array_equal(quick, reference)
+
+
+def test_painting_with_quick_passes_ends_in_the_exact_picture(qtbot, make_controller):
+    save_tiny_model("tiny")
+    controller = make_controller(preview_after_s=0.0, throttle_ms=1)
+    seen = Recorder(controller)
+    labels = scene_labels()
+    for seed in (1, 1):
+        rid = controller.request(labels, {"kind": "seed", "seed": seed})
+        qtbot.waitUntil(lambda rid=rid: rid in seen.finals(), timeout=WAIT)
+    last = 0
+    for i in range(6):  # finals skipped for superseded requests must not lose their rects
+        labels[8 * i : 8 * i + 5, 4 * i : 4 * i + 5] = WATER
+        last = controller.request(labels, {"kind": "seed", "seed": 1},
+                                  dirty_rect=(4 * i, 8 * i, 4 * i + 5, 8 * i + 5))
+        qtbot.wait(2)
+    qtbot.waitUntil(lambda: last in seen.finals(), timeout=WAIT)
+    reference = Synthesizer("tiny", device="cpu").render(labels, style=Style(seed=1))
+    assert np.array_equal(seen.last_final(last)[0][3], reference)
 
 
 def test_export_at_a_chosen_size_is_never_superseded(qtbot, make_controller):
