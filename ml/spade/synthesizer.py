@@ -54,6 +54,13 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
     return np.clip((array + 1.0) / 2.0 * 255.0, 0, 255).astype(np.uint8)
 
 
+def present_ids(labels: np.ndarray) -> np.ndarray:
+    """The distinct ids of a map; a histogram for 8/16-bit maps (no sort of every pixel)."""
+    if labels.dtype in (np.uint8, np.uint16):
+        return np.flatnonzero(np.bincount(labels.ravel()))
+    return np.unique(labels)
+
+
 def check_rgb(rgb: np.ndarray, what: str = "style image") -> np.ndarray:
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] not in (3, 4) or rgb.shape[0] == 0 or rgb.shape[1] == 0:
@@ -201,7 +208,7 @@ class Synthesizer:
     def prepare_labels(self, labels: np.ndarray, instances: np.ndarray | None, size: tuple[int, int]):
         """Validated generator input for a label map (ids of this model's label set)."""
         labels = inputs.check_map(labels, "label map")
-        self.label_set.validate(labels)
+        self.label_set.validate(present_ids(labels))
         fallback = self.label_set.classes[0].id
         return inputs.prepare(labels, self.card.config, size, instances, fallback)
 

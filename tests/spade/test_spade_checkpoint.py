@@ -22,9 +22,10 @@ COCO_SMALL = GeneratorConfig(182, True, False, ngf=4, crop_size=64)
 LANDSCAPE_VAE = GeneratorConfig(15, True, True, ngf=4, crop_size=64, use_vae=True, z_dim=8)
 
 
-def _save(state: dict, path: Path) -> Path:
+def _save(state: dict, path: Path, legacy: bool = False) -> Path:
+    """torch.save; `legacy` writes the pre-1.6 format the 2019 release files use."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(state, path)
+    torch.save(state, path, _use_new_zipfile_serialization=not legacy)
     return path
 
 
@@ -207,7 +208,7 @@ def test_cityscapes_uses_more_and_render_accepts_a_pth(spadework_home, tmp_path)
     cfg = GeneratorConfig(35, False, False, ngf=4, num_upsampling_layers="more", crop_size=128, aspect_ratio=2.0)
     gen = random_generator(cfg)
     state = gen.state_dict()
-    pth = _save(state, tmp_path / "latest_net_G.pth")
+    pth = _save(state, tmp_path / "latest_net_G.pth", legacy=True)
     (tmp_path / "opt.txt").write_text("crop_size: 128\n")
     labels = tmp_path / "labels.png"
     from PIL import Image
