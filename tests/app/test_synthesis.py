@@ -25,6 +25,7 @@ class Recorder:
         self.busy: list[bool] = []
         self.status: list[str] = []
         self.seconds: list[float] = []
+        self.arrivals: list[float] = []
         self.first = 0
         controller.rendered.connect(self._rendered)
         controller.failed.connect(self.failures.append)
@@ -35,6 +36,7 @@ class Recorder:
     def _rendered(self, image: np.ndarray, rid: int, final: bool, seconds: float) -> None:
         self.renders.append((rid, final, image.shape, image))
         self.seconds.append(seconds)
+        self.arrivals.append(time.perf_counter())
 
     def _first(self) -> None:
         self.first += 1
@@ -97,6 +99,7 @@ def test_the_event_loop_keeps_turning_while_painting_during_a_slow_render(qtbot,
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
     labels = scene_labels(256, 256)
+    started = time.perf_counter()
     last = controller.request(labels, None)
     for stroke in range(8):  # painting: the labels change and are requested again
         labels[100 + stroke * 4 : 104 + stroke * 4, 20:200] = WATER
@@ -104,11 +107,13 @@ def test_the_event_loop_keeps_turning_while_painting_during_a_slow_render(qtbot,
         qtbot.wait(15)
     qtbot.waitUntil(lambda: last in seen.finals(), timeout=WAIT)
     timer.stop()
-    render_seconds = max(seen.seconds)
-    gaps = np.diff(ticks)
-    # A blocked UI thread would tick about once per render; a free one every ~10 ms.
-    assert len(ticks) >= 10
-    assert gaps.max() < max(render_seconds / 2, 0.05)
+    first_done = seen.arrivals[0]  # the first render is full size (no quick pass yet)
+    during_first = [t for t in ticks if started < t < first_done]
+    # A UI thread blocked by the render would tick at most once while it runs; a free one
+    # ticks every ~10 ms, so a render of `seconds` sees about 100 * seconds ticks.
+    assert seen.seconds[0] > 0.1
+    assert len(during_first) >= 5
+    assert np.diff(ticks).max() < max(seen.seconds) / 2
     assert len(seen.finals()) < 9 and seen.finals()[-1] == last
 
 
