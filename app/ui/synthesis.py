@@ -308,6 +308,7 @@ class SynthesisController(QObject):
         self._exports_pending = 0
         self._busy = False
         self._rendered_once = False
+        self._stopped = False
         self.card = None
         self.device_name = ""
         self.last_seconds: float | None = None
@@ -357,10 +358,13 @@ class SynthesisController(QObject):
 
         `size` is the output (W, H), None for the model's native size; `dirty_rect` is the
         (x0, y0, x1, y1) box of label pixels changed since the previous request (None = all).
+        After `shutdown()` requests are ignored (a closing window may still ask for one).
         """
         request = RenderRequest(
             self._take_id(), np.array(labels, copy=True), style, size, dirty_rect, self._generation
         )
+        if self._stopped:
+            return request.id
         self._mailbox.put(request)
         self._set_busy(True)
         self._throttler.throttle()
@@ -369,6 +373,8 @@ class SynthesisController(QObject):
     def request_export(self, labels: np.ndarray, style: dict | None, size: Size | None) -> int:
         """Render at a chosen size for export; never superseded. Result: `exported(id, image)`."""
         request = RenderRequest(self._take_id(), np.array(labels, copy=True), style, size)
+        if self._stopped:
+            return request.id
         self._exports_pending += 1
         self._set_busy(True)
         self._export.emit(request)
@@ -377,6 +383,8 @@ class SynthesisController(QObject):
     def request_style_encoding(self, rgb: np.ndarray) -> int:
         """Encode a reference photo into a style latent; result: `style_encoded(id, latent)`."""
         job_id = self._take_id()
+        if self._stopped:
+            return job_id
         self._encode.emit(job_id, np.array(rgb, dtype=np.uint8, copy=True))
         return job_id
 
@@ -385,6 +393,7 @@ class SynthesisController(QObject):
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Stop the worker thread after the job in progress (call on window close)."""
+        self._stopped = True
         if not self._thread.isRunning():
             return
         self._throttler.cancel()
@@ -392,6 +401,7 @@ class SynthesisController(QObject):
         self._thread.quit()
         if not self._thread.wait(timeout_ms):
             log.warning("synthesis thread did not stop within %d ms", timeout_ms)
+        self._set_busy(False)
 
     # -- worker results (UI thread) -------------------------------------------------------------
     def _take_id(self) -> int:

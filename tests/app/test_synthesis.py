@@ -290,8 +290,11 @@ def test_shutdown_is_prompt_and_idempotent(qtbot, spadework_home):
     controller = SynthesisController("tiny", device="cpu")
     controller.request(scene_labels(), None)
     controller.shutdown()
-    assert not controller._thread.isRunning()
+    assert not controller._thread.isRunning() and not controller.is_busy()
     controller.shutdown()
+    with qtbot.assertNotEmitted(controller.busy_changed):
+        controller.request(scene_labels(), None)  # a closing window may still ask: ignored
+        controller.request_export(scene_labels(), None, (64, 64))
 
 
 def test_one_line_messages():
