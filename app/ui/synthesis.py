@@ -13,6 +13,13 @@ Usage (what the main window does)::
             controller.exported.connect(lambda rid, image: ...)
     window close -> controller.shutdown()
 
+Signals: rendered(image HxWx3 uint8, request_id, final, seconds), first_render_done(),
+busy_changed(bool), status(str: device and last render time), failed(str: one line),
+exported(export_id, image), export_failed(export_id, str), style_encoded(job_id, latent),
+style_failed(job_id, str), model_loaded(ModelCard). Requests: request(labels, style, size,
+dirty_rect) -> id, request_export(labels, style, size) -> id, request_style_encoding(rgb) -> id,
+set_model(model_id); the style dicts are those of app.ui.style_picker.
+
 Why a plain QThread with a long-lived QObject worker rather than superqt's `create_worker`:
 the Synthesizer is thread-confined and keeps a per-label-map modulation cache, so it must be
 built and used in ONE thread for the controller's whole life; superqt's workers run each job on
@@ -31,7 +38,10 @@ How the worker keeps up with painting:
   is already waiting: while a slow model is painted on, quick passes follow the brush and the
   full picture comes when the stroke pauses.
 - Stale results are dropped: a result older than the one already delivered, or made for a
-  request issued before the latest `set_model()`, never reaches `rendered`.
+  request issued before the latest `set_model()`, never reaches `rendered`. A request made
+  after `set_model()` waits in the mailbox until that model is loaded.
+- Quick passes and exports render at other sizes through a second Synthesizer sharing the
+  loaded weights, so the main label cache (one size) is never evicted by them.
 """
 
 from __future__ import annotations
