@@ -210,7 +210,7 @@ class ModelsDialog(QDialog):
         self.details.setText(
             f"{card.name}: {card.description or 'no description'}\n"
             f"{cfg.label_nc} classes, ngf {cfg.ngf}, upsampling '{cfg.num_upsampling_layers}', "
-            f"id {card.id}, sha256 {card.sha256[:12]}"
+            f"id {card.id}" + (f", sha256 {card.sha256[:12]}…" if card.sha256 else "")
         )
 
     # -- choosing -------------------------------------------------------------------------------
