@@ -180,6 +180,7 @@ class _Worker(QObject):
         self._main_shape: tuple[int, ...] | None = None  # label map the main cache has seen
         self._unseen: list[Rect | None] = []  # dirty rects of requests the main cache missed
         self._generation = 0
+        self._style_warned: set[str] = set()  # unusable styles already reported
 
     @Slot(str, int)
     def load(self, model_id: str, generation: int) -> None:
@@ -192,7 +193,7 @@ class _Worker(QObject):
         else:
             self._synth, self._side, self._presets = synth, None, {}
             self._last_full_seconds = 0.0
-            self._main_shape, self._unseen = None, []
+            self._main_shape, self._unseen, self._style_warned = None, [], set()
             self.model_loaded.emit(synth.card, describe(synth.device))
             try:
                 self._presets = {p.name: p.latent for p in load_style_presets(model_id)}
@@ -259,10 +260,30 @@ class _Worker(QObject):
 
     def _timed(self, synth: Synthesizer, request: RenderRequest, size: Size | None,
                dirty: Rect | None) -> tuple[np.ndarray, float]:
-        style = style_from_dict(request.style, self._presets)
+        style = self._style_for(synth, request.style)
         start = time.perf_counter()
         image = synth.render(request.labels, style=style, size=size, dirty_rect=dirty)
         return image, time.perf_counter() - start
+
+    def _style_for(self, synth: Synthesizer, style: dict | None) -> Style | None:
+        """The engine style; one that does not fit this model renders the model's default.
+
+        Models without style input ignore styles. A document's style can outlive its model
+        (a preset of another model, a latent of another length): that is said once per model,
+        and the picture still comes instead of an error on every stroke.
+        """
+        if not synth.has_style_input:
+            return None
+        try:
+            engine_style = style_from_dict(style, self._presets)
+            synth.style_latent(engine_style)  # checks a latent's length and values
+            return engine_style
+        except (KeyError, ValueError, TypeError) as exc:
+            key = repr(style)[:200]
+            if key not in self._style_warned:
+                self._style_warned.add(key)
+                self.failed.emit(f"{one_line(exc)}; rendering with the model's default style")
+            return None
 
     def _require_synth(self) -> Synthesizer:
         if self._synth is None:

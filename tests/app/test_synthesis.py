@@ -232,13 +232,35 @@ def test_errors_come_as_one_line_messages_and_the_worker_carries_on(qtbot, make_
     qtbot.waitUntil(lambda: len(seen.failures) == 1, timeout=WAIT)
     assert "99" in seen.failures[0] and "\n" not in seen.failures[0]
     assert "Traceback" not in seen.failures[0]
-    controller.request(scene_labels(), {"kind": "preset", "name": "nope"})
-    qtbot.waitUntil(lambda: len(seen.failures) == 2, timeout=WAIT)
-    assert "nope" in seen.failures[1]
     _idle(qtbot, controller)
     good = controller.request(scene_labels(), None)
     qtbot.waitUntil(lambda: good in seen.finals(), timeout=WAIT)
     assert seen.first == 1
+
+
+def test_a_style_that_does_not_fit_the_model_is_said_once_and_the_default_renders(
+    qtbot, make_controller
+):
+    save_tiny_model("tiny")
+    save_tiny_model("plain", use_vae=False, encoder=False)
+    controller = make_controller()
+    seen = Recorder(controller)
+    labels = scene_labels()
+    ids = [controller.request(labels, {"kind": "preset", "name": "nope"})]
+    qtbot.waitUntil(lambda: ids[-1] in seen.finals(), timeout=WAIT)
+    ids.append(controller.request(labels, {"kind": "preset", "name": "nope"}))
+    ids.append(controller.request(labels, {"kind": "latent", "values": [0.5] * 3}))
+    qtbot.waitUntil(lambda: ids[-1] in seen.finals(), timeout=WAIT)
+    assert len(seen.failures) == 2
+    assert "no style preset named 'nope'" in seen.failures[0]
+    assert "3 values" in seen.failures[1] and "default style" in seen.failures[1]
+    default = Synthesizer("tiny", device="cpu").render(labels)
+    assert np.array_equal(seen.last_final(ids[0])[0][3], default)
+    assert np.array_equal(seen.last_final(ids[-1])[0][3], default)
+    controller.set_model("plain")  # a model without style input ignores any style
+    plain = controller.request(labels, {"kind": "preset", "name": "dusk"})
+    qtbot.waitUntil(lambda: plain in seen.finals(), timeout=WAIT)
+    assert len(seen.failures) == 2
 
 
 def test_switching_models_drops_results_for_the_old_model(qtbot, make_controller):
