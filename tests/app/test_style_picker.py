@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from spade_test_models import save_tiny_model, scene_labels
 
+from app.ui.settings import settings
 from app.ui.style_picker import NO_STYLE_NOTE, StylePicker
 from app.ui.synthesis import SynthesisController
 from ml.images import write_image
@@ -142,3 +143,16 @@ def test_a_style_change_re_renders_the_same_labels(qtbot, controller):
     picker.choose_preset("dusk")
     qtbot.waitUntil(lambda: first + 2 in images, timeout=WAIT)
     assert not np.array_equal(images[first + 1], images[first + 2])
+
+
+def test_unreadable_favourites_are_an_empty_list(qtbot, controller):
+    store = settings()
+    store.setValue("styles/favourites/styled", "{not json")
+    store.sync()
+    picker = _picker(qtbot, controller)
+    assert picker.favourites.count() == 0
+    picker.choose_seed(3)
+    picker.add_favourite("fresh start")
+    assert [picker.favourites.item(i).text() for i in range(picker.favourites.count())] == [
+        "fresh start"
+    ]
