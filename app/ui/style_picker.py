@@ -101,6 +101,8 @@ class Favourites:
             items = json.loads(str(raw))
         except json.JSONDecodeError:
             return []
+        if not isinstance(items, list):
+            return []
         return [i for i in items if isinstance(i, dict) and "name" in i and "style" in i]
 
     def save(self, items: list[dict]) -> None:

@@ -146,11 +146,12 @@ def test_a_style_change_re_renders_the_same_labels(qtbot, controller):
 
 
 def test_unreadable_favourites_are_an_empty_list(qtbot, controller):
-    store = settings()
-    store.setValue("styles/favourites/styled", "{not json")
-    store.sync()
-    picker = _picker(qtbot, controller)
-    assert picker.favourites.count() == 0
+    for junk in ("{not json", "5"):
+        store = settings()
+        store.setValue("styles/favourites/styled", junk)
+        store.sync()
+        picker = _picker(qtbot, controller)
+        assert picker.favourites.count() == 0
     picker.choose_seed(3)
     picker.add_favourite("fresh start")
     assert [picker.favourites.item(i).text() for i in range(picker.favourites.count())] == [
