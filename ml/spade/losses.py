@@ -80,7 +80,7 @@ class VGG19Features(nn.Module):
 
 def load_vgg19(path: str | Path) -> VGG19Features:
     """VGG19 features from a local torchvision-style state dict (.pth or .safetensors)."""
-    import torchvision
+    from torchvision.models.vgg import cfgs, make_layers
 
     path = Path(path)
     if not path.is_file():
@@ -96,7 +96,8 @@ def load_vgg19(path: str | Path) -> VGG19Features:
         raise VGGWeightsError(f"{path}: not a readable weights file ({exc})") from None
     if not isinstance(state, dict):
         raise VGGWeightsError(f"{path}: expected a state dict of tensors")
-    features = torchvision.models.vgg19(weights=None).features
+    # torchvision's vgg19().features, built without the 120M-parameter classifier.
+    features = make_layers(cfgs["E"], batch_norm=False)
     wanted = features.state_dict()
     trunk = {k[len("features.") :]: v for k, v in state.items() if k.startswith("features.")}
     if not trunk:

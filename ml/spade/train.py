@@ -70,7 +70,13 @@ class TrainingCancelled(RuntimeError):
 
 @dataclass
 class TrainConfig:
-    """Everything that fixes a run besides the data. `batch_size` is per process."""
+    """Everything that fixes a run besides the data. `batch_size` is per process.
+
+    `fresh_fakes_for_d` (official: True) makes the discriminator step render its fakes with
+    the just-updated generator; False reuses the generator step's fakes, one generator pass
+    less per step (as pix2pixHD does). `cpu_bf16` runs CPU steps under bfloat16 autocast,
+    about twice as fast on CPUs with native bf16 (AVX512-BF16, AMX); `amp` is the CUDA switch.
+    """
 
     generator: GeneratorConfig
     batch_size: int = 1
@@ -92,6 +98,8 @@ class TrainConfig:
     keep_checkpoints: int = 2
     preview_every: int = 50
     label_set: str | None = None
+    fresh_fakes_for_d: bool = True
+    cpu_bf16: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.generator, dict):
@@ -225,7 +233,7 @@ class Trainer:
         self.opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=betas)
 
         self.amp_dtype = self._amp_dtype()
-        use_scaler = self.amp_dtype == torch.float16
+        use_scaler = self.amp_dtype == torch.float16 and self.device.type == "cuda"
         self.scaler_g = torch.amp.GradScaler("cuda", enabled=use_scaler)
         self.scaler_d = torch.amp.GradScaler("cuda", enabled=use_scaler)
 
@@ -243,6 +251,12 @@ class Trainer:
 
     def _check_dataset(self) -> None:
         cfg = self.config.generator
+        sw, sh = cfg.latent_size
+        if sw * sh * self.global_batch < 2:
+            raise ValueError(
+                f"a {sw}x{sh} latent grid needs a batch of at least 2 for batch norm "
+                "(raise --batch-size or the crop size)"
+            )
         if len(self.dataset) == 0:
             raise DatasetError("the dataset is empty")
         if self.dataset.preprocess.out_size != cfg.native_size:
@@ -272,20 +286,23 @@ class Trainer:
     def _place(self, net: nn.Module | None) -> nn.Module | None:
         if net is None:
             return None
-        net.to(self.device).train()
+        net.to(self.device, memory_format=torch.channels_last).train()
         if not self.ctx.enabled:
             return net
         ids = [self.device.index] if self.device.type == "cuda" else None
         return DistributedDataParallel(net, device_ids=ids, broadcast_buffers=False)
 
     def _amp_dtype(self) -> torch.dtype | None:
+        if self.device.type == "cpu":
+            return torch.bfloat16 if self.config.cpu_bf16 else None
         if not self.config.amp or self.device.type != "cuda":
             return None
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
     def _autocast(self):
+        kind = "cpu" if self.device.type == "cpu" else "cuda"
         return torch.autocast(
-            "cuda", dtype=self.amp_dtype or torch.float16, enabled=self.amp_dtype is not None
+            kind, dtype=self.amp_dtype or torch.bfloat16, enabled=self.amp_dtype is not None
         )
 
     # ------------------------------------------------------------------ data
@@ -318,7 +335,9 @@ class Trainer:
             segs.append(semantic_tensor(inp, cfg))
             img = torch.from_numpy(np.ascontiguousarray(sample.image)).permute(2, 0, 1)
             reals.append(img.float()[None] / 127.5 - 1.0)
-        return _Batch(torch.cat(segs).to(self.device), torch.cat(reals).to(self.device))
+        cl = torch.channels_last
+        seg = torch.cat(segs).to(self.device).contiguous(memory_format=cl)
+        return _Batch(seg, torch.cat(reals).to(self.device).contiguous(memory_format=cl))
 
     # ------------------------------------------------------------------ one step
 
@@ -369,11 +388,12 @@ class Trainer:
         self.scaler_g.update()
         return {k: float(v.detach()) for k, v in losses.items()}, fake.detach()
 
-    def _discriminator_step(self, batch: _Batch, rnd: _StepRandom) -> dict:
+    def _discriminator_step(self, batch: _Batch, rnd: _StepRandom, fake: torch.Tensor) -> dict:
         self.opt_d.zero_grad(set_to_none=True)
         with self._autocast():
-            with torch.no_grad():
-                fake, _ = self._fake(batch, rnd, 1)
+            if self.config.fresh_fakes_for_d:
+                with torch.no_grad():
+                    fake, _ = self._fake(batch, rnd, 1)
             pred_fake, pred_real = self._discriminate(self.D, batch.seg, fake.detach(), batch.real)
             losses = {
                 "D_fake": hinge_d_loss(pred_fake, real=False).float(),
@@ -389,7 +409,7 @@ class Trainer:
         batch = self._batch(self.step)
         rnd = _StepRandom(self.config.seed, self.step)
         g_losses, fake = self._generator_step(batch, rnd)
-        d_losses = self._discriminator_step(batch, rnd)
+        d_losses = self._discriminator_step(batch, rnd, fake)
         self.step += 1
         losses = dist_util.mean_over_processes({**g_losses, **d_losses}, self.ctx, self.device)
         return losses, fake
@@ -401,8 +421,10 @@ class Trainer:
     ) -> Iterator[TrainProgress]:
         """Train until `steps` steps in total are done, yielding progress after each one.
 
-        On cancel the trainer stops within a second (the step in flight is dropped), saves a
-        checkpoint of the completed steps and raises TrainingCancelled.
+        On cancel the trainer stops within a second: the step in flight is not counted (a
+        cancel during its discriminator half keeps its generator update), a checkpoint of the
+        state is saved and TrainingCancelled raised. Under torchrun the flag is checked
+        between steps, all processes stopping together.
         """
         if steps < self.step:
             raise ValueError(f"this run is already at step {self.step}, past {steps}")

@@ -1,0 +1,235 @@
+"""SPADE training: the losses move, resume is bit-exact, cancel, VGG weights, model export."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+import pytest
+import torch
+from torchvision.models.vgg import cfgs, make_layers
+
+from ml.spade import train_state
+from ml.spade.config import GeneratorConfig
+from ml.spade.datasets import ArrayDataset, DatasetError
+from ml.spade.library import load_model
+from ml.spade.losses import VGGWeightsError
+from ml.spade.train import TrainConfig, Trainer, TrainingCancelled
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine more threads only fight each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+PALETTE = np.array([[200, 40, 40], [40, 200, 40], [40, 40, 200], [230, 230, 60]], np.uint8)
+
+
+def scenes(n: int = 8, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Rectangles of 4 classes, each class one flat colour: easy to learn, quick to check."""
+    rng = np.random.default_rng(seed)
+    labels = np.zeros((n, size, size), np.uint8)
+    for i in range(n):
+        for _ in range(3):
+            y, x = rng.integers(0, size - 8, 2)
+            h, w = rng.integers(6, size // 2 + 4, 2)
+            labels[i, y : y + h, x : x + w] = rng.integers(0, 4)
+    return PALETTE[labels], labels
+
+
+def tiny_config(vae: bool = False, size: int = 32, **kw) -> TrainConfig:
+    gen = GeneratorConfig(
+        label_nc=4, contain_dontcare=True, no_instance=True, ngf=8, crop_size=size,
+        use_vae=vae, z_dim=8,
+    )
+    kw.setdefault("batch_size", 2)  # the 1x1 latent grid needs 2 samples for batch norm
+    return TrainConfig(gen, ndf=8, n_layers_D=3, label_set="tiny", **kw)
+
+
+def state_of(trainer: Trainer) -> dict[str, torch.Tensor]:
+    tensors, _ = trainer._state_tensors()
+    return {k: v for k, v in tensors.items() if not k.startswith("rng.")}
+
+
+def test_a_few_dozen_steps_learn_the_class_colours():
+    images, labels = scenes(16)
+    trainer = Trainer(tiny_config(batch_size=4, seed=1), ArrayDataset(images, labels, crop_size=32))
+    l1, d_loss = [], []
+    for _ in range(40):
+        real = trainer._batch(trainer.step).real
+        losses, fake = trainer.train_step()
+        l1.append(float((fake - real).abs().mean()))
+        d_loss.append(losses["D_fake"] + losses["D_real"])
+    assert set(losses) == {"G_GAN", "G_feat", "D_fake", "D_real"}
+    assert all(np.isfinite(v) for v in losses.values())
+    # From mid-grey noise towards the class colours.
+    assert np.mean(l1[-5:]) < 0.75 * l1[0]
+    # D starts at chance (hinge 1 + 1) and learns to tell photos from fakes.
+    assert d_loss[0] == pytest.approx(2.0, abs=0.05) and min(d_loss) < 1.7
+
+
+def test_resume_continues_bit_exactly(tmp_path):
+    images, labels = scenes(6)
+    data = ArrayDataset(images, labels, crop_size=32)
+    config = tiny_config(vae=True, batch_size=2, checkpoint_every=4)
+    straight = Trainer(config, data, tmp_path / "straight")
+    straight.train(8)
+
+    halves = Trainer(config, data, tmp_path / "halves")
+    halves.train(4)
+    del halves
+    resumed = Trainer.resume(tmp_path / "halves", data)
+    assert resumed.step == 4
+    resumed.train(8)
+
+    a, b = state_of(straight), state_of(resumed)
+    assert a.keys() == b.keys()
+    assert any(k.startswith("E.") for k in a) and any(".exp_avg_sq" in k for k in a)
+    different = [k for k in a if not torch.equal(a[k], b[k])]
+    assert different == []
+    # Training moved the weights: the comparison is not between two untouched models.
+    fresh = state_of(Trainer(config, data))
+    assert not torch.equal(fresh["G.conv_img.weight"], a["G.conv_img.weight"])
+
+
+def test_checkpoints_are_safetensors_plus_json_and_pruned(tmp_path):
+    images, labels = scenes(4)
+    trainer = Trainer(tiny_config(checkpoint_every=2), ArrayDataset(images, labels, crop_size=32), tmp_path)
+    trainer.train(6)
+    folders = sorted(p.name for p in tmp_path.glob("step-*"))
+    assert folders == ["step-000004", "step-000006"]
+    assert (tmp_path / "latest.txt").read_text().strip() == "step-000006"
+    assert {p.name for p in (tmp_path / "step-000006").iterdir()} == {"state.safetensors", "state.json"}
+    tensors, meta = train_state.load_state(tmp_path / "step-000006")
+    assert meta["step"] == 6 and meta["config"]["generator"]["ngf"] == 8
+    assert "opt_d.state.0.exp_avg" in tensors and "rng.torch" in tensors
+
+
+def test_a_damaged_checkpoint_gives_a_clear_error(tmp_path):
+    images, labels = scenes(4)
+    data = ArrayDataset(images, labels, crop_size=32)
+    Trainer(tiny_config(), data, tmp_path).train(1)
+    (tmp_path / "step-000001" / "state.safetensors").write_bytes(b"not tensors")
+    with pytest.raises(train_state.CheckpointStateError, match="damaged|unreadable"):
+        Trainer.resume(tmp_path, data)
+    with pytest.raises(train_state.CheckpointStateError, match="no training checkpoint"):
+        Trainer.resume(tmp_path / "empty", data)
+
+
+def test_cancel_stops_inside_a_step_and_keeps_completed_steps(tmp_path):
+    images, labels = scenes(4)
+    trainer = Trainer(tiny_config(), ArrayDataset(images, labels, crop_size=32), tmp_path)
+    cancel = threading.Event()
+    reached = []
+
+    def on_progress(p):
+        reached.append(p.step)
+        if p.step == 3:
+            # Raise the flag from inside the next step's discriminator forward pass.
+            disc = trainer.D.discriminator_0.model0
+            disc.register_forward_hook(lambda *_: cancel.set())
+
+    with pytest.raises(TrainingCancelled):
+        trainer.train(50, callback=on_progress, cancel=cancel)
+    assert reached == [1, 2, 3]
+    assert trainer.step == 3
+    assert (tmp_path / "latest.txt").read_text().strip() == "step-000003"
+    assert Trainer.resume(tmp_path, ArrayDataset(images, labels, crop_size=32)).step == 3
+
+
+def test_progress_reports_preview_and_eta():
+    images, labels = scenes(4)
+    trainer = Trainer(tiny_config(preview_every=2), ArrayDataset(images, labels, crop_size=32))
+    reports = []
+    trainer.train(3, callback=reports.append)
+    assert [r.step for r in reports] == [1, 2, 3]
+    assert reports[0].preview is None and reports[1].preview.shape == (32, 32, 3)
+    assert reports[1].preview.dtype == np.uint8 and reports[2].preview is not None
+    assert reports[0].eta_seconds > 0 and reports[2].eta_seconds == 0
+    assert reports[2].seconds >= reports[0].seconds
+
+
+def test_vgg_loss_needs_a_local_file(tmp_path, caplog):
+    images, labels = scenes(2)
+    data = ArrayDataset(images, labels, crop_size=32)
+    with caplog.at_level(logging.WARNING):
+        Trainer(tiny_config(), data)
+    assert "VGG19 perceptual loss is off" in caplog.text
+
+    torch.manual_seed(0)
+    path = tmp_path / "vgg19.pth"
+    features = make_layers(cfgs["E"], batch_norm=False)  # torchvision vgg19().features
+    torch.save({f"features.{k}": v for k, v in features.state_dict().items()}, path)
+    trainer = Trainer(tiny_config(vgg_weights=path), data)
+    losses, _ = trainer.train_step()
+    assert losses["G_VGG"] > 0
+
+    bad = tmp_path / "other.pth"
+    torch.save({"features.0.weight": torch.zeros(3)}, bad)
+    with pytest.raises(VGGWeightsError, match="not torchvision vgg19 weights"):
+        Trainer(tiny_config(vgg_weights=bad), data)
+
+
+def test_vgg_file_with_pickled_code_is_refused(tmp_path):
+    images, labels = scenes(2)
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    path = tmp_path / "evil.pth"
+    torch.save({"features.0.weight": Payload()}, path)
+    with pytest.raises(VGGWeightsError, match="not a readable weights file"):
+        Trainer(tiny_config(vgg_weights=path), ArrayDataset(images, labels, crop_size=32))
+
+
+def test_saved_model_loads_in_the_library_and_fine_tunes(tmp_path):
+    images, labels = scenes(4)
+    data = ArrayDataset(images, labels, crop_size=32)
+    config = tiny_config(vae=True)
+    trainer = Trainer(config, data)
+    trainer.train(2)
+    folder = trainer.save_model(tmp_path / "tiny-model", name="Tiny", description="test")
+    model = load_model(folder)
+    assert model.card.label_set == "tiny" and model.card.has_encoder
+    assert model.card.extra["training"]["steps"] == 2
+    seg = trainer._batch(0).seg
+    z = torch.zeros(seg.shape[0], 8)
+    trainer.G.eval()
+    with torch.no_grad():
+        expected = trainer.G(seg, z).numpy()
+        np.testing.assert_allclose(model.generator(seg, z).numpy(), expected, atol=1e-5)
+
+    tuned = Trainer(config, data, init_model=folder)
+    assert torch.equal(tuned.G.conv_img.weight, model.generator.conv_img.weight)
+    assert torch.equal(tuned.E.fc_mu.weight, model.encoder.fc_mu.weight)
+    assert "fine-tuned from tiny-model" in tuned.source
+    other = tiny_config(vae=True)
+    other.generator.ngf = 4
+    with pytest.raises(ValueError, match="differ from this run"):
+        Trainer(other, data, init_model=folder)
+
+
+def test_dataset_size_must_match_the_generator():
+    images, labels = scenes(2)
+    with pytest.raises(DatasetError, match="32x32 crops but the generator is built for 64x64"):
+        Trainer(tiny_config(size=64), ArrayDataset(images, labels, crop_size=32))
+
+
+def test_batch_norm_on_a_one_cell_latent_needs_two_samples():
+    images, labels = scenes(2)
+    with pytest.raises(ValueError, match="batch of at least 2"):
+        Trainer(tiny_config(batch_size=1), ArrayDataset(images, labels, crop_size=32))
+
+
+def test_labels_outside_the_model_are_named():
+    images, labels = scenes(2)
+    labels[1, 0, 0] = 9
+    trainer = Trainer(tiny_config(batch_size=2), ArrayDataset(images, labels, crop_size=32))
+    with pytest.raises(DatasetError, match="sample 1: .*9"):
+        trainer.train_step()
