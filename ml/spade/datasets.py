@@ -222,7 +222,7 @@ def _pair(
             pairs.append((img, lab))
     if unmatched:
         raise DatasetError(
-            f"{root}: {len(unmatched)} {what} label map(s) have no photo, e.g. {unmatched[0].name}"
+            f"{root}: {len(unmatched)} {what}label map(s) have no photo, e.g. {unmatched[0].name}"
         )
     return pairs
 
@@ -250,7 +250,7 @@ def find_pairs(root: Path, layout: str, phase: str = "train") -> list[tuple[Path
             insts += _files(root / f"{phase}_inst{suffix}")
         if not labels:
             raise DatasetError(f"{root}: expected COCO-Stuff label maps in {root / (phase + '_label')}")
-        pairs = _pair(labels, images, stem, "COCO-Stuff", root)
+        pairs = _pair(labels, images, stem, "COCO-Stuff ", root)
         instances = {p.stem: p for p in insts}
         key = stem
     elif layout == "ade20k":
@@ -260,7 +260,7 @@ def find_pairs(root: Path, layout: str, phase: str = "train") -> list[tuple[Path
         labels = [p for p in found if p.suffix.lower() == ".png"]
         if not labels:
             raise DatasetError(f"{root}: no ADE20K label maps named *{tag}*.png found")
-        pairs = _pair(labels, images, stem, "ADE20K", root)
+        pairs = _pair(labels, images, stem, "ADE20K ", root)
         key = stem
     else:
         def key(p: Path) -> str:
@@ -271,7 +271,7 @@ def find_pairs(root: Path, layout: str, phase: str = "train") -> list[tuple[Path
         images = _files(root / "leftImg8bit" / phase, recursive=True)
         if not labels:
             raise DatasetError(f"{root}: no Cityscapes *_labelIds.png in {root / 'gtFine' / phase}")
-        pairs = _pair(labels, images, key, "Cityscapes", root)
+        pairs = _pair(labels, images, key, "Cityscapes ", root)
         instances = {key(p): p for p in gt if p.name.endswith("_instanceIds.png")}
     return [(img, lab, instances.get(key(lab))) for img, lab in pairs]
 
