@@ -33,7 +33,7 @@ uninterrupted one would.
 from __future__ import annotations
 
 import dataclasses
-import json
+import inspect
 import logging
 import threading
 import time
@@ -62,6 +62,14 @@ from ml.spade.losses import (
 from ml.spade.networks import ConvEncoder, MultiscaleDiscriminator, SPADEGenerator, init_weights
 
 log = logging.getLogger(__name__)
+
+# Buffers (batch-norm statistics, spectral-norm vectors) are equal on every rank by
+# construction, so DDP need not re-send them each forward; newer torch renamed the switch.
+_NO_BUFFER_SYNC = (
+    "forward_sync_buffers"
+    if "forward_sync_buffers" in inspect.signature(DistributedDataParallel.__init__).parameters
+    else "broadcast_buffers"
+)
 
 
 class TrainingCancelled(RuntimeError):
@@ -290,7 +298,7 @@ class Trainer:
         if not self.ctx.enabled:
             return net
         ids = [self.device.index] if self.device.type == "cuda" else None
-        return DistributedDataParallel(net, device_ids=ids, broadcast_buffers=False)
+        return DistributedDataParallel(net, device_ids=ids, **{_NO_BUFFER_SYNC: False})
 
     def _amp_dtype(self) -> torch.dtype | None:
         if self.device.type == "cpu":
@@ -615,11 +623,3 @@ class Trainer:
         )
         return save_model(folder, card, self.generator_state(), self.encoder_state())
 
-
-def describe_config(config: TrainConfig) -> str:
-    """One line for logs: the settings that matter when comparing runs."""
-    g = config.generator
-    return json.dumps(
-        {"label_nc": g.label_nc, "ngf": g.ngf, "size": g.native_size, "vae": g.use_vae,
-         "ndf": config.ndf, "batch": config.batch_size, "vgg": bool(config.vgg_weights)}
-    )
