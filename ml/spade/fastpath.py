@@ -5,7 +5,7 @@ What makes it fast, none of which changes a result beyond float rounding:
   folded into the modulation: SPADE(x) = x * A + B with A, B from the labels alone.
 - The first conv of every SPADE layer (and the label `fc`) sees a one-hot input, so it is a
   per-class lookup of 3x3 kernels summed over the neighbourhood (`embedding_bag`), not a
-  dense conv over all label channels.
+  dense conv over all label channels; the layers running at one resolution share one lookup.
 - A and B of every SPADE layer are cached per label map: a new style recomputes only the
   main path; after a brush stroke they are recomputed only in the changed rectangle grown
   by the receptive field (2 pixels: two 3x3 convs) at each resolution.
@@ -26,6 +26,7 @@ from ml.spade.inputs import LabelInput
 from ml.spade.networks import (
     LEAK,
     SPADE,
+    SPADE_HIDDEN,
     SPADEGenerator,
     SPADEResnetBlock,
     block_names,
@@ -34,16 +35,15 @@ from ml.spade.networks import (
 
 CL = torch.channels_last
 Rect = tuple[int, int, int, int]  # (y0, y1, x0, x1), half-open, at one resolution
+BAND_BYTES = 64 * 2**20  # transient hidden activations per band of rows
 
 
 def folded_weight(conv: nn.Conv2d) -> torch.Tensor:
     """The conv's effective weight: spectral norm's eval-mode division by sigma applied once."""
     if hasattr(conv, "weight_orig"):
         weight = conv.weight_orig.detach()
-        sigma = torch.dot(
-            conv.weight_u.detach(), torch.mv(weight.flatten(1), conv.weight_v.detach())
-        )
-        return weight / sigma
+        u, v = conv.weight_u.detach(), conv.weight_v.detach()
+        return weight / torch.dot(u, torch.mv(weight.flatten(1), v))
     return conv.weight.detach()
 
 
@@ -55,28 +55,29 @@ class PlainConv:
         self.bias = None if conv.bias is None else conv.bias.detach().to(device)
         self.padding = conv.padding
 
-    def __call__(self, x: torch.Tensor, padding: int | tuple | None = None) -> torch.Tensor:
-        pad = self.padding if padding is None else padding
-        return F.conv2d(x, self.weight, self.bias, padding=pad)
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.weight, self.bias, padding=self.padding)
 
 
 class OneHotConv:
-    """A 3x3 conv over one-hot labels (+ optional edge channel) as a per-class kernel lookup."""
+    """3x3 convs over one-hot labels (+ optional edge channel) as one per-class kernel lookup.
 
-    def __init__(self, conv: nn.Conv2d, classes: int, has_edge: bool, device: torch.device) -> None:
-        weight = folded_weight(conv)  # (out, classes [+1 edge], 3, 3)
+    Several convs over the same input are stacked along their outputs.
+    """
+
+    def __init__(
+        self, convs: list[nn.Conv2d], classes: int, has_edge: bool, device: torch.device
+    ) -> None:
+        weight = torch.cat([folded_weight(c) for c in convs])  # (out, classes [+1 edge], 3, 3)
         out = weight.shape[0]
-        self.classes = classes
         table = torch.zeros(9, classes + 1, out)  # row `classes` is the zero padding
         table[:, :classes] = weight[:, :classes].permute(2, 3, 1, 0).reshape(9, classes, out)
         self.table = table.reshape(9 * (classes + 1), out).to(device)
         self.offsets = (torch.arange(9) * (classes + 1)).to(device)
         self.edge = weight[:, classes:].to(device) if has_edge else None
-        self.bias = conv.bias.detach().to(device)
+        self.bias = torch.cat([c.bias.detach() for c in convs]).to(device)
 
-    def __call__(
-        self, index_padded: torch.Tensor, edge_padded: torch.Tensor | None
-    ) -> torch.Tensor:
+    def __call__(self, index_padded: torch.Tensor, edge_padded: torch.Tensor | None) -> torch.Tensor:
         """Conv output over the interior of padded (h+2, w+2) maps: (1, out, h, w), channels_last."""
         h, w = index_padded.shape[0] - 2, index_padded.shape[1] - 2
         taps = [index_padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]
@@ -85,41 +86,28 @@ class OneHotConv:
             out = F.embedding_bag(bags, self.table, mode="sum")
         else:  # backends without embedding_bag (MPS): the same sum, one gather per tap
             out = sum(F.embedding(bags[:, k], self.table) for k in range(9))
-        out = out.to(self.bias.dtype).add_(self.bias).reshape(1, h, w, -1).permute(0, 3, 1, 2)
+        out = out.add_(self.bias).reshape(1, h, w, -1).permute(0, 3, 1, 2)
         if self.edge is not None:
-            out = out + F.conv2d(edge_padded.to(self.edge.dtype), self.edge)
+            out = out + F.conv2d(edge_padded, self.edge)
         return out
 
 
-class FoldedSPADE:
-    """One SPADE layer as label-only (A, B) with SPADE(x) = x * A + B in eval mode."""
+class ModulationHead:
+    """The label-only part of one SPADE layer after its first conv: hidden -> (A, B)."""
 
-    def __init__(self, spade: SPADE, classes: int, has_edge: bool, device: torch.device) -> None:
-        self.shared = OneHotConv(spade.mlp_shared[0], classes, has_edge, device)
+    def __init__(self, spade: SPADE, device: torch.device) -> None:
         gamma, beta = spade.mlp_gamma, spade.mlp_beta
         self.channels = gamma.out_channels
         weight = torch.cat([gamma.weight.detach(), beta.weight.detach()])
-        self.gb_weight = weight.to(device).contiguous(memory_format=CL)
-        self.gb_bias = torch.cat([gamma.bias.detach() + 1, beta.bias.detach()]).to(device)
+        self.weight = weight.to(device).contiguous(memory_format=CL)
+        self.bias = torch.cat([gamma.bias.detach() + 1, beta.bias.detach()]).to(device)
         norm = spade.param_free_norm
         self.mean = norm.running_mean.detach().to(device)[None, :, None, None]
-        self.invstd = torch.rsqrt(norm.running_var.detach() + norm.eps).to(device)[
-            None, :, None, None
-        ]
+        invstd = torch.rsqrt(norm.running_var.detach() + norm.eps)
+        self.invstd = invstd.to(device)[None, :, None, None]
 
-    def modulation(
-        self, index_padded: torch.Tensor, edge_padded: torch.Tensor | None, rect: Rect
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(A, B) inside `rect` of a (h, w) map given as padded (h+2, w+2) index/edge maps."""
-        y0, y1, x0, x1 = rect
-        h, w = index_padded.shape[0] - 2, index_padded.shape[1] - 2
-        hy0, hy1, hx0, hx1 = max(y0 - 1, 0), min(y1 + 1, h), max(x0 - 1, 0), min(x1 + 1, w)
-        edges = None if edge_padded is None else edge_padded[..., hy0 : hy1 + 2, hx0 : hx1 + 2]
-        hidden = F.relu(self.shared(index_padded[hy0 : hy1 + 2, hx0 : hx1 + 2], edges))
-        # Zero padding only where the hidden region was clipped by the image border.
-        pad = (1 - (x0 - hx0), 1 - (hx1 - x1), 1 - (y0 - hy0), 1 - (hy1 - y1))
-        hidden = F.pad(hidden, pad)
-        gb = F.conv2d(hidden.to(self.gb_weight.dtype), self.gb_weight, self.gb_bias)
+    def __call__(self, hidden_padded: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        gb = F.conv2d(hidden_padded.to(self.weight.dtype), self.weight, self.bias)
         scale = gb[:, : self.channels] * self.invstd.to(gb.dtype)
         shift = gb[:, self.channels :] - self.mean.to(gb.dtype) * scale
         return scale, shift
@@ -127,10 +115,55 @@ class FoldedSPADE:
 
 @dataclass
 class LevelMaps:
-    """Label channel indices and edges at one resolution, zero/sentinel padded by 1."""
+    """Label channel indices and edges at one resolution, sentinel/zero padded by 1."""
 
     index: torch.Tensor  # (h+2, w+2) long
     edges: torch.Tensor | None  # (1, 1, h+2, w+2) float
+
+    @property
+    def hw(self) -> tuple[int, int]:
+        return self.index.shape[0] - 2, self.index.shape[1] - 2
+
+
+class Level:
+    """All SPADE layers that run at one resolution: one shared lookup, one head per layer."""
+
+    def __init__(
+        self, keys: list[str], spades: list[SPADE], classes: int, has_edge: bool, device: torch.device
+    ) -> None:
+        self.keys = keys
+        self.shared = OneHotConv([s.mlp_shared[0] for s in spades], classes, has_edge, device)
+        self.heads = [ModulationHead(s, device) for s in spades]
+
+    def allocate(self, hw: tuple[int, int], device: torch.device) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        def empty(head: ModulationHead) -> torch.Tensor:
+            return torch.empty(1, head.channels, *hw, device=device).contiguous(memory_format=CL)
+
+        return [(empty(head), empty(head)) for head in self.heads]
+
+    def fill(self, maps: LevelMaps, rect: Rect, targets: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Write every layer's (A, B) inside `rect`, in bands of rows to bound memory."""
+        y0, y1, x0, x1 = rect
+        per_row = (x1 - x0 + 2) * len(self.heads) * SPADE_HIDDEN * 4
+        rows = max(1, BAND_BYTES // per_row)
+        for top in range(y0, y1, rows):
+            bottom = min(top + rows, y1)
+            for (a, b), (scale, shift) in zip(targets, self._modulations(maps, (top, bottom, x0, x1)), strict=True):
+                a[..., top:bottom, x0:x1] = scale
+                b[..., top:bottom, x0:x1] = shift
+
+    def _modulations(self, maps: LevelMaps, rect: Rect) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        y0, y1, x0, x1 = rect
+        h, w = maps.hw
+        hy0, hy1, hx0, hx1 = max(y0 - 1, 0), min(y1 + 1, h), max(x0 - 1, 0), min(x1 + 1, w)
+        edges = None if maps.edges is None else maps.edges[..., hy0 : hy1 + 2, hx0 : hx1 + 2]
+        hidden = F.relu(self.shared(maps.index[hy0 : hy1 + 2, hx0 : hx1 + 2], edges))
+        # Zero padding only where the hidden region was clipped by the image border.
+        hidden = F.pad(hidden, (1 - (x0 - hx0), 1 - (hx1 - x1), 1 - (y0 - hy0), 1 - (hy1 - y1)))
+        return [
+            head(hidden[:, i * SPADE_HIDDEN : (i + 1) * SPADE_HIDDEN])
+            for i, head in enumerate(self.heads)
+        ]
 
 
 @dataclass
@@ -138,21 +171,20 @@ class LabelState:
     """Everything label-dependent for one render size: maps, cached (A, B), label latent."""
 
     size: tuple[int, int]  # (W, H)
-    maps: dict[tuple[int, int], LevelMaps]
+    index: np.ndarray  # full-resolution channel indices
+    edges: np.ndarray | None
+    maps: dict[int, LevelMaps]  # by level (number of doublings from the latent grid)
     mods: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
     x0: torch.Tensor | None = None  # fc(labels) for generators without style input
 
 
 class FastBlock:
-    def __init__(self, block: SPADEResnetBlock, classes: int, has_edge: bool, device: torch.device):
+    def __init__(self, block: SPADEResnetBlock, device: torch.device) -> None:
         self.learned_shortcut = block.learned_shortcut
         self.conv_0 = PlainConv(block.conv_0, device)
         self.conv_1 = PlainConv(block.conv_1, device)
-        self.norms = {"norm_0": FoldedSPADE(block.norm_0, classes, has_edge, device)}
-        self.norms["norm_1"] = FoldedSPADE(block.norm_1, classes, has_edge, device)
         if self.learned_shortcut:
             self.conv_s = PlainConv(block.conv_s, device)
-            self.norms["norm_s"] = FoldedSPADE(block.norm_s, classes, has_edge, device)
 
     def __call__(self, x: torch.Tensor, mods: dict, name: str) -> torch.Tensor:
         a0, b0 = mods[f"{name}.norm_0"]
@@ -167,29 +199,12 @@ class FastBlock:
         return dx.add_(x_s)
 
 
-def _pad_level(index: torch.Tensor, edges: torch.Tensor | None, classes: int) -> LevelMaps:
-    return LevelMaps(
-        F.pad(index, (1, 1, 1, 1), value=classes),
-        None if edges is None else F.pad(edges, (1, 1, 1, 1)),
-    )
-
-
-def _changed_rect(old: LevelMaps, new: LevelMaps, window: Rect) -> Rect | None:
-    """Bounding box (unpadded coords) of differing pixels inside `window`, or None."""
-    y0, y1, x0, x1 = window
-    diff = (
-        old.index[y0 + 1 : y1 + 1, x0 + 1 : x1 + 1] != new.index[y0 + 1 : y1 + 1, x0 + 1 : x1 + 1]
-    )
-    if new.edges is not None:
-        diff |= (
-            old.edges[0, 0, y0 + 1 : y1 + 1, x0 + 1 : x1 + 1]
-            != new.edges[0, 0, y0 + 1 : y1 + 1, x0 + 1 : x1 + 1]
-        )
-    rows = torch.nonzero(diff.any(dim=1)).flatten()
-    if rows.numel() == 0:
+def _bbox(diff: np.ndarray) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(diff.any(axis=1))
+    if rows.size == 0:
         return None
-    cols = torch.nonzero(diff.any(dim=0)).flatten()
-    return (y0 + int(rows[0]), y0 + int(rows[-1]) + 1, x0 + int(cols[0]), x0 + int(cols[-1]) + 1)
+    cols = np.flatnonzero(diff.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
 class FastGenerator:
@@ -202,68 +217,63 @@ class FastGenerator:
         self.classes = cfg.label_nc + int(cfg.contain_dontcare)
         self.has_edge = not cfg.no_instance
         self.names = block_names(cfg)
-        self.blocks = {
-            n: FastBlock(getattr(gen, n), self.classes, self.has_edge, self.device)
-            for n in self.names
+        self.blocks = {n: FastBlock(getattr(gen, n), self.device) for n in self.names}
+        self.block_level: dict[str, int] = {}
+        grouped: dict[int, list[tuple[str, SPADE]]] = {}
+        level = 0
+        for name in self.names:
+            level += upsamples_before(cfg, name)
+            self.block_level[name] = level
+            block = getattr(gen, name)
+            for norm in ("norm_0", "norm_1", "norm_s"):
+                if hasattr(block, norm):
+                    grouped.setdefault(level, []).append((f"{name}.{norm}", getattr(block, norm)))
+        self.levels = {
+            k: Level([n for n, _ in pairs], [s for _, s in pairs], self.classes, self.has_edge, self.device)
+            for k, pairs in grouped.items()
         }
+        self.depth = level  # doublings from the latent grid to the last block
         if cfg.use_vae:
             self.fc_weight = gen.fc.weight.detach().to(self.device)
             self.fc_bias = gen.fc.bias.detach().to(self.device)
         else:
-            self.fc = OneHotConv(gen.fc, self.classes, self.has_edge, self.device)
+            self.fc = OneHotConv([gen.fc], self.classes, self.has_edge, self.device)
         self.conv_img = PlainConv(gen.conv_img, self.device)
         self._plain = gen
 
     # ------------------------------------------------------------------ label side
 
-    def level_sizes(self, width: int, height: int) -> dict[str, tuple[int, int]]:
-        """(h, w) at which each block (and 'fc') runs for a width x height output."""
-        sh, sw = self._plain.latent_grid(height, width)
-        sizes = {"fc": (sh, sw)}
-        for name in self.names:
-            factor = 2 ** upsamples_before(self.cfg, name)
-            sh, sw = sh * factor, sw * factor
-            sizes[name] = (sh, sw)
-        return sizes
-
-    def _levels(self, inp: LabelInput) -> dict[tuple[int, int], LevelMaps]:
+    def _maps(self, inp: LabelInput) -> dict[int, LevelMaps]:
+        """Nearest-downsampled maps per level; with integer factors that is a strided slice,
+        exactly the pixels torch's 'nearest' picks in the plain forward."""
         width, height = inp.size
-        index = torch.from_numpy(inp.index).to(self.device)[None, None].float()
-        edges = None
-        if self.has_edge:
-            edges = (
-                torch.from_numpy(np.ascontiguousarray(inp.edges))
-                .to(self.device)[None, None]
-                .float()
-            )
-        levels = {}
-        for hw in set(self.level_sizes(width, height).values()):
-            idx = F.interpolate(index, size=hw, mode="nearest")[0, 0].long()
-            e = None if edges is None else F.interpolate(edges, size=hw, mode="nearest")
-            levels[hw] = _pad_level(idx, e, self.classes)
-        return levels
-
-    def _spade_layers(self, width: int, height: int):
-        for name, hw in self.level_sizes(width, height).items():
-            if name == "fc":
-                continue
-            for norm_name, norm in self.blocks[name].norms.items():
-                yield f"{name}.{norm_name}", norm, hw
+        sh, sw = self._plain.latent_grid(height, width)
+        maps = {}
+        for k in set(self.levels) | {0}:
+            f = height // (sh * 2**k)
+            index = np.pad(inp.index[::f, ::f], 1, constant_values=self.classes)
+            edges = None
+            if self.has_edge:
+                edges = torch.from_numpy(np.pad(inp.edges[::f, ::f].astype(np.float32), 1))[None, None]
+                edges = edges.to(self.device)
+            maps[k] = LevelMaps(torch.from_numpy(index).to(self.device), edges)
+        return maps
 
     def prepare(self, inp: LabelInput) -> LabelState:
         """Label maps at every resolution and every SPADE layer's (A, B), from scratch."""
-        width, height = inp.size
-        state = LabelState((width, height), self._levels(inp))
-        for key, norm, hw in self._spade_layers(width, height):
-            maps = state.maps[hw]
-            state.mods[key] = norm.modulation(maps.index, maps.edges, (0, hw[0], 0, hw[1]))
+        state = LabelState(inp.size, inp.index, inp.edges, self._maps(inp))
+        for k, level in self.levels.items():
+            maps = state.maps[k]
+            h, w = maps.hw
+            targets = level.allocate((h, w), self.device)
+            level.fill(maps, (0, h, 0, w), targets)
+            state.mods.update(zip(level.keys, targets, strict=True))
         self._label_latent(state)
         return state
 
     def _label_latent(self, state: LabelState) -> None:
         if not self.cfg.use_vae:
-            width, height = state.size
-            maps = state.maps[self.level_sizes(width, height)["fc"]]
+            maps = state.maps[0]
             state.x0 = self.fc(maps.index, maps.edges).contiguous(memory_format=CL)
 
     def update(
@@ -271,56 +281,46 @@ class FastGenerator:
     ) -> int:
         """Bring `state` up to a changed label map of the same size; returns layers touched.
 
-        Only (A, B) inside each level's changed rectangle grown by 2 are recomputed. `window`
-        (x0, y0, x1, y1) in render pixels limits where changes are looked for.
+        Changes are looked for inside `window` (x0, y0, x1, y1 in render pixels, default all);
+        each level recomputes (A, B) only in the changed rectangle grown by 2.
         """
         if inp.size != state.size:
             raise ValueError("label state is for another render size")
         width, height = state.size
-        new_levels = self._levels(inp)
-        changed: dict[tuple[int, int], Rect | None] = {}
-        for hw, new in new_levels.items():
-            changed[hw] = _changed_rect(
-                state.maps[hw], new, self._level_window(window, hw, state.size)
-            )
+        wx0, wy0, wx1, wy1 = window if window is not None else (0, 0, width, height)
+        if self.has_edge:  # a changed id changes the edges of its neighbours too
+            wx0, wy0, wx1, wy1 = max(wx0 - 1, 0), max(wy0 - 1, 0), min(wx1 + 1, width), min(wy1 + 1, height)
+        diff = state.index[wy0:wy1, wx0:wx1] != inp.index[wy0:wy1, wx0:wx1]
+        if self.has_edge:
+            diff |= state.edges[wy0:wy1, wx0:wx1] != inp.edges[wy0:wy1, wx0:wx1]
+        box = _bbox(diff)
+        state.index, state.edges = inp.index, inp.edges
+        if box is None:
+            return 0
+        y0, y1, x0, x1 = box[0] + wy0, box[1] + wy0, box[2] + wx0, box[3] + wx0
+        state.maps = self._maps(inp)
         touched = 0
-        for key, norm, hw in self._spade_layers(width, height):
-            rect = changed[hw]
-            if rect is None:
-                continue
-            y0, y1, x0, x1 = rect
-            rect = (max(y0 - 2, 0), min(y1 + 2, hw[0]), max(x0 - 2, 0), min(x1 + 2, hw[1]))
-            scale, shift = norm.modulation(new_levels[hw].index, new_levels[hw].edges, rect)
-            old_scale, old_shift = state.mods[key]
-            old_scale[..., rect[0] : rect[1], rect[2] : rect[3]] = scale
-            old_shift[..., rect[0] : rect[1], rect[2] : rect[3]] = shift
-            touched += 1
-        state.maps = new_levels
-        if any(r is not None for r in changed.values()):
-            self._label_latent(state)
+        for k, level in self.levels.items():
+            maps = state.maps[k]
+            h, w = maps.hw
+            f = height // h
+            rect = (
+                max(y0 // f - 2, 0),
+                min(-(-y1 // f) + 2, h),
+                max(x0 // f - 2, 0),
+                min(-(-x1 // f) + 2, w),
+            )
+            level.fill(maps, rect, [state.mods[key] for key in level.keys])
+            touched += len(level.keys)
+        self._label_latent(state)
         return touched
-
-    @staticmethod
-    def _level_window(window, hw: tuple[int, int], size: tuple[int, int]) -> Rect:
-        h, w = hw
-        if window is None:
-            return (0, h, 0, w)
-        x0, y0, x1, y1 = window
-        fy, fx = size[1] / h, size[0] / w
-        return (
-            max(int(y0 // fy) - 1, 0),
-            min(int(-(-y1 // fy)) + 1, h),
-            max(int(x0 // fx) - 1, 0),
-            min(int(-(-x1 // fx)) + 1, w),
-        )
 
     # ------------------------------------------------------------------ main path
 
     def initial(self, state: LabelState, z: torch.Tensor | None) -> torch.Tensor:
         if not self.cfg.use_vae:
             return state.x0
-        width, height = state.size
-        sh, sw = self.level_sizes(width, height)["fc"]
+        sh, sw = state.maps[0].hw
         nsw, nsh = self.cfg.latent_size
         x = F.linear(z.to(self.fc_weight.dtype), self.fc_weight, self.fc_bias)
         x = x.view(-1, 16 * self.cfg.ngf, nsh, nsw)

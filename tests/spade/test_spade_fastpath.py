@@ -108,7 +108,7 @@ def test_one_hot_lookup_equals_dense_conv_and_folding_equals_spectral_norm():
     torch.manual_seed(0)
     classes = 184
     conv = torch.nn.Conv2d(classes + 1, 16, 3, padding=1)
-    lookup = OneHotConv(conv, classes, has_edge=True, device=torch.device("cpu"))
+    lookup = OneHotConv([conv], classes, has_edge=True, device=torch.device("cpu"))
     index = torch.randint(0, classes, (20, 30))
     edges = (torch.rand(1, 1, 20, 30) > 0.7).float()
     dense_in = torch.cat([F.one_hot(index, classes).permute(2, 0, 1)[None].float(), edges], 1)
