@@ -159,7 +159,8 @@ def train(trainer: Trainer, run_dir: Path, steps: int, minutes: float) -> int:
 def run(args) -> int:
     """The `train-default` command: data, training, export."""
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
-    settings = RunSettings(scenes=args.scenes, first_seed=args.first_seed, ngf=args.ngf,
+    settings = RunSettings(scenes=args.scenes, first_seed=args.first_seed, size=args.size,
+                           ngf=args.ngf,
                            ndf=args.ndf, batch=args.batch, lr_g=args.lr_g, lr_d=args.lr_d,
                            l1=args.l1, seed=args.seed)
     out = Path(args.out)
@@ -181,7 +182,8 @@ def run(args) -> int:
     command = ""
     if "train-default" in sys.argv:
         command = "python -m ml data " + " ".join(sys.argv[sys.argv.index("train-default"):])
-    export_from_run(run_dir, out, force=args.force, command=command)
+    export_from_run(run_dir, out, force=args.force, command=command,
+                    evaluate=not args.no_evaluate)
     print(f"wrote {out}", flush=True)
     return 0
 
@@ -194,6 +196,7 @@ def add_arguments(p) -> None:
                    help="stop early after this much wall time (0: no limit)")
     p.add_argument("--scenes", type=int, default=d.scenes, help="training scenes (seeds)")
     p.add_argument("--first-seed", type=int, default=d.first_seed)
+    p.add_argument("--size", type=int, default=d.size, help="training size (the model's size)")
     p.add_argument("--ngf", type=int, default=d.ngf)
     p.add_argument("--ndf", type=int, default=d.ndf)
     p.add_argument("--batch", type=int, default=d.batch)
@@ -209,3 +212,5 @@ def add_arguments(p) -> None:
     p.add_argument("--fresh", action="store_true", help="discard an earlier run's checkpoints")
     p.add_argument("--force", action="store_true", help="replace an existing --out folder")
     p.add_argument("--no-export", action="store_true", help="train only")
+    p.add_argument("--no-evaluate", action="store_true",
+                   help="export without the evaluation figures")

@@ -58,19 +58,19 @@ def test_water_reflects_what_stands_above_it():
     """Water colours correlate with the mirrored picture above the waterline."""
     corrs = []
     for seed in range(200):
-        s = render_scene(seed, 128)
+        s = render_scene(seed, 96)
         water = s.labels == 7
         rows = np.where(water.any(axis=1))[0]
         if len(rows) < 12:
             continue
         line = rows[0]
-        depth = min(10, line)
-        if depth < 6:
+        depth = min(8, line)
+        if depth < 5:
             continue
         band = s.image[line : line + depth].astype(float).mean(axis=2)
         above = s.image[line - depth : line][::-1].astype(float).mean(axis=2)
         wet = water[line : line + depth]
-        if wet.sum() < 200 or band[wet].std() < 2 or above[wet].std() < 2:
+        if wet.sum() < 120 or band[wet].std() < 2 or above[wet].std() < 2:
             continue
         corrs.append(np.corrcoef(band[wet], above[wet])[0, 1])
         if len(corrs) >= 8:
