@@ -233,3 +233,19 @@ def test_labels_outside_the_model_are_named():
     trainer = Trainer(tiny_config(batch_size=2), ArrayDataset(images, labels, crop_size=32))
     with pytest.raises(DatasetError, match="sample 1: .*9"):
         trainer.train_step()
+
+
+@pytest.mark.parametrize(("options", "g_passes", "dtype"), [
+    ({}, 2, torch.float32),
+    ({"fresh_fakes_for_d": False}, 1, torch.float32),
+    ({"cpu_bf16": True}, 2, torch.bfloat16),
+])
+def test_speed_options_change_only_what_they_say(options, g_passes, dtype):
+    images, labels = scenes(4)
+    trainer = Trainer(tiny_config(**options), ArrayDataset(images, labels, crop_size=32))
+    calls = []
+    trainer.G.register_forward_hook(lambda *_: calls.append(1))
+    losses, fake = trainer.train_step()
+    assert len(calls) == g_passes
+    assert fake.dtype == dtype
+    assert all(np.isfinite(v) for v in losses.values())
