@@ -90,6 +90,8 @@ PAPER = TrainConfig(name="paper")
 # ones at 0.1x and 0.01x the learning rate), the pyramid is denser at low resolution, and
 # every scale keeps 32 channels (the finest scales' 64-128 channels are most of `paper`'s
 # time), so each scale can have 800 iterations within a quarter of `paper`'s wall time.
+# Training scales together pulls the lower ones toward the reconstruction, which costs
+# diversity; a noise amplitude of 0.13 (not 0.1) x RMSE gives it back (docs/singan-training.md).
 FAST = TrainConfig(
     name="fast",
     pyramid="dense",
@@ -97,6 +99,7 @@ FAST = TrainConfig(
     iterations=800,
     concurrent=3,
     lr_scale=0.1,
+    noise_amp=0.13,
 )
 
 # A quick look in about a minute at 128 px on a 2-core CPU.
