@@ -9,7 +9,7 @@ layout of a dozen classes. Measured in this process, each as a median over a few
 - style:  a new seed on the same layout (only the main path runs),
 - stroke: a 20-pixel brush dab, then a render with its dirty rectangle.
 
-Ratios against plain are the figures to read; milliseconds depend on the machine and load.
+Modes run in interleaved rounds; ratios against plain are the figures to read; milliseconds depend on the machine and load.
 Peak memory is the peak resident set growth (CPU) or peak allocated memory (CUDA).
 
     python bench/spade.py                 # table, 256 px on CPU (and CUDA when present)
@@ -64,7 +64,12 @@ def brush(labels: np.ndarray, cx: int, cy: int, class_id: int, diameter: int = 2
     ys, xs = np.mgrid[0 : labels.shape[0], 0 : labels.shape[1]]
     out[(ys - cy + 0.5) ** 2 + (xs - cx + 0.5) ** 2 <= r * r] = class_id
     x0, y0 = max(int(cx - r), 0), max(int(cy - r), 0)
-    return out, (x0, y0, min(int(cx + r) + 1, labels.shape[1]), min(int(cy + r) + 1, labels.shape[0]))
+    return out, (
+        x0,
+        y0,
+        min(int(cx + r) + 1, labels.shape[1]),
+        min(int(cy + r) + 1, labels.shape[0]),
+    )
 
 
 def coco_model(side: int) -> SpadeModel:
@@ -107,25 +112,24 @@ def _status(field: str) -> int:
     return 0
 
 
-def timed(fn, device: torch.device, reps: int) -> tuple[float, float]:
-    """(median seconds, peak MB) of `fn` over `reps` runs after one warm-up."""
-    fn(0)
-    times, peak = [], 0.0
-    for i in range(1, reps + 1):
-        with Peak(device) as p:
-            start = time.perf_counter()
-            fn(i)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - start)
-        peak = max(peak, p.mb)
-    return statistics.median(times), peak
+def measure(fn, i: int, device: torch.device) -> tuple[float, float]:
+    """(seconds, peak MB) of one call."""
+    with Peak(device) as p:
+        start = time.perf_counter()
+        fn(i)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+    return seconds, p.mb
 
 
 def bench_one(side: int, device: str, reps: int) -> dict:
+    """Rounds of plain, full, style, stroke in turn, so load changes hit all of them alike;
+    each ratio is the median over rounds of (mode / plain in the same round)."""
     synth = Synthesizer(coco_model(side), device=device)
     dev = synth.device
     labels = painted_layout(side)
+    state = {"labels": labels}
 
     def plain(i):
         synth.render_plain(labels, style=Style(seed=i))
@@ -135,31 +139,36 @@ def bench_one(side: int, device: str, reps: int) -> dict:
         synth.render(labels, style=Style(seed=i))
 
     def style(i):
-        synth.render(labels, style=Style(seed=i))
-
-    state = {"labels": labels}
+        synth.render(state["labels"], style=Style(seed=i))
 
     def stroke(i):
         # alternate two classes so every dab really changes the map
         cx, cy = side // 4 + (i * 7) % (side // 2), side // 2
         edited, rect = brush(state["labels"], cx, cy, 123 if i % 2 else 177)
         state["labels"] = edited
-        synth.render(edited, style=Style(seed=1), dirty_rect=rect)
+        synth.render(edited, style=Style(seed=i), dirty_rect=rect)
 
-    results = {}
-    for name, fn in (("plain", plain), ("full", full), ("style", style)):
-        results[name] = timed(fn, dev, reps)
-    synth.render(labels, style=Style(seed=1))
-    results["stroke"] = timed(stroke, dev, reps)
-    base = results["plain"][0]
+    modes = {"plain": plain, "full": full, "style": style, "stroke": stroke}
+    times: dict[str, list[float]] = {m: [] for m in modes}
+    peaks = dict.fromkeys(modes, 0.0)
+    for i in range(reps + 1):  # round 0 warms up
+        for name, fn in modes.items():
+            seconds, mb = measure(fn, i, dev)
+            if i:
+                times[name].append(seconds)
+                peaks[name] = max(peaks[name], mb)
+    ratios = {
+        f"{m}_ratio": round(
+            statistics.median(t / p for t, p in zip(times[m], times["plain"], strict=True)), 3
+        )
+        for m in ("full", "style", "stroke")
+    }
     return {
         "size": side,
         "device": str(dev),
-        "ms": {k: round(v[0] * 1000, 1) for k, v in results.items()},
-        "peak_mb": {k: round(v[1], 1) for k, v in results.items()},
-        "full_ratio": round(results["full"][0] / base, 3),
-        "style_ratio": round(results["style"][0] / base, 3),
-        "stroke_ratio": round(results["stroke"][0] / base, 3),
+        "ms": {k: round(statistics.median(v) * 1000, 1) for k, v in times.items()},
+        "peak_mb": {k: round(v, 1) for k, v in peaks.items()},
+        **ratios,
     }
 
 
@@ -185,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         summary["runs"] = runs
         print(json.dumps(summary))
         return 0
-    print("| size | device | plain ms | full | style | stroke | peak MB plain / full / style / stroke |")
+    print(
+        "| size | device | plain ms | full | style | stroke | peak MB plain / full / style / stroke |"
+    )
     print("|---|---|---|---|---|---|---|")
     for r in runs:
         peaks = " / ".join(f"{r['peak_mb'][k]:.0f}" for k in ("plain", "full", "style", "stroke"))

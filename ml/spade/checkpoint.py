@@ -127,7 +127,11 @@ def _from_g_file(g_path: Path, source: str) -> OfficialCheckpoint:
     sha = hashlib.sha256(data).hexdigest()
     generator = load_state_bytes(data, source)
     e_path = _sibling(g_path, E_NAME)
-    encoder = load_state_bytes(_read_file(e_path, MAX_ENCODER_BYTES), str(e_path)) if e_path.is_file() else None
+    encoder = (
+        load_state_bytes(_read_file(e_path, MAX_ENCODER_BYTES), str(e_path))
+        if e_path.is_file()
+        else None
+    )
     opt_path = _sibling(g_path, OPT_NAME)
     options = {}
     if opt_path.is_file():
@@ -379,7 +383,9 @@ def infer_config(
 def _vae_grid(cells: int, mode: str, crop: int, aspect: float, where: str) -> tuple[int, float]:
     """Crop size and aspect whose latent grid has `cells` cells (the VAE fc fixes it)."""
     stride = GeneratorConfig(1, False, True, 1, mode).stride
-    candidates = [(crop, aspect)] + [(sw * stride, a) for a in (aspect, 1.0, 2.0) for sw in range(1, 257)]
+    candidates = [(crop, aspect)] + [
+        (sw * stride, a) for a in (aspect, 1.0, 2.0) for sw in range(1, 257)
+    ]
     for c, a in candidates:
         sw = c // stride
         if sw >= 1 and sw * round(sw / a) == cells:

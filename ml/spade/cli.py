@@ -89,7 +89,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     spade.set_defaults(func=lambda args: spade.print_help() or 2)
 
     p = sub.add_parser("import", help="import an official checkpoint into the model library")
-    p.add_argument("path", help="latest_net_G.pth, a checkpoints/<name>/ folder or checkpoints.tar.gz")
+    p.add_argument(
+        "path", help="latest_net_G.pth, a checkpoints/<name>/ folder or checkpoints.tar.gz"
+    )
     p.add_argument("--labels", metavar="NAME", help="label set (needed for custom models)")
     p.add_argument("--name", help="display name of the new model")
     p.add_argument("--member", help="which model of an archive or folder holding several")

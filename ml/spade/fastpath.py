@@ -77,7 +77,9 @@ class OneHotConv:
         self.edge = weight[:, classes:].to(device) if has_edge else None
         self.bias = torch.cat([c.bias.detach() for c in convs]).to(device)
 
-    def __call__(self, index_padded: torch.Tensor, edge_padded: torch.Tensor | None) -> torch.Tensor:
+    def __call__(
+        self, index_padded: torch.Tensor, edge_padded: torch.Tensor | None
+    ) -> torch.Tensor:
         """Conv output over the interior of padded (h+2, w+2) maps: (1, out, h, w), channels_last."""
         h, w = index_padded.shape[0] - 2, index_padded.shape[1] - 2
         taps = [index_padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]
@@ -129,26 +131,37 @@ class Level:
     """All SPADE layers that run at one resolution: one shared lookup, one head per layer."""
 
     def __init__(
-        self, keys: list[str], spades: list[SPADE], classes: int, has_edge: bool, device: torch.device
+        self,
+        keys: list[str],
+        spades: list[SPADE],
+        classes: int,
+        has_edge: bool,
+        device: torch.device,
     ) -> None:
         self.keys = keys
         self.shared = OneHotConv([s.mlp_shared[0] for s in spades], classes, has_edge, device)
         self.heads = [ModulationHead(s, device) for s in spades]
 
-    def allocate(self, hw: tuple[int, int], device: torch.device) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def allocate(
+        self, hw: tuple[int, int], device: torch.device
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         def empty(head: ModulationHead) -> torch.Tensor:
             return torch.empty(1, head.channels, *hw, device=device).contiguous(memory_format=CL)
 
         return [(empty(head), empty(head)) for head in self.heads]
 
-    def fill(self, maps: LevelMaps, rect: Rect, targets: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    def fill(
+        self, maps: LevelMaps, rect: Rect, targets: list[tuple[torch.Tensor, torch.Tensor]]
+    ) -> None:
         """Write every layer's (A, B) inside `rect`, in bands of rows to bound memory."""
         y0, y1, x0, x1 = rect
         per_row = (x1 - x0 + 2) * len(self.heads) * SPADE_HIDDEN * 4
         rows = max(1, BAND_BYTES // per_row)
         for top in range(y0, y1, rows):
             bottom = min(top + rows, y1)
-            for (a, b), (scale, shift) in zip(targets, self._modulations(maps, (top, bottom, x0, x1)), strict=True):
+            for (a, b), (scale, shift) in zip(
+                targets, self._modulations(maps, (top, bottom, x0, x1)), strict=True
+            ):
                 a[..., top:bottom, x0:x1] = scale
                 b[..., top:bottom, x0:x1] = shift
 
@@ -229,7 +242,13 @@ class FastGenerator:
                 if hasattr(block, norm):
                     grouped.setdefault(level, []).append((f"{name}.{norm}", getattr(block, norm)))
         self.levels = {
-            k: Level([n for n, _ in pairs], [s for _, s in pairs], self.classes, self.has_edge, self.device)
+            k: Level(
+                [n for n, _ in pairs],
+                [s for _, s in pairs],
+                self.classes,
+                self.has_edge,
+                self.device,
+            )
             for k, pairs in grouped.items()
         }
         self.depth = level  # doublings from the latent grid to the last block
@@ -254,7 +273,9 @@ class FastGenerator:
             index = np.pad(inp.index[::f, ::f], 1, constant_values=self.classes)
             edges = None
             if self.has_edge:
-                edges = torch.from_numpy(np.pad(inp.edges[::f, ::f].astype(np.float32), 1))[None, None]
+                edges = torch.from_numpy(np.pad(inp.edges[::f, ::f].astype(np.float32), 1))[
+                    None, None
+                ]
                 edges = edges.to(self.device)
             maps[k] = LevelMaps(torch.from_numpy(index).to(self.device), edges)
         return maps
@@ -289,7 +310,12 @@ class FastGenerator:
         width, height = state.size
         wx0, wy0, wx1, wy1 = window if window is not None else (0, 0, width, height)
         if self.has_edge:  # a changed id changes the edges of its neighbours too
-            wx0, wy0, wx1, wy1 = max(wx0 - 1, 0), max(wy0 - 1, 0), min(wx1 + 1, width), min(wy1 + 1, height)
+            wx0, wy0, wx1, wy1 = (
+                max(wx0 - 1, 0),
+                max(wy0 - 1, 0),
+                min(wx1 + 1, width),
+                min(wy1 + 1, height),
+            )
         diff = state.index[wy0:wy1, wx0:wx1] != inp.index[wy0:wy1, wx0:wx1]
         if self.has_edge:
             diff |= state.edges[wy0:wy1, wx0:wx1] != inp.edges[wy0:wy1, wx0:wx1]

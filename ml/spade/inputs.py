@@ -146,5 +146,9 @@ def read_instance_map(path) -> np.ndarray:
 
     array = read_raw(path)
     if array.ndim == 3:  # colour-coded instances: each colour is one instance
-        array = (array[..., 0].astype(np.int32) << 16) | (array[..., 1].astype(np.int32) << 8) | array[..., 2]
+        array = (
+            (array[..., 0].astype(np.int32) << 16)
+            | (array[..., 1].astype(np.int32) << 8)
+            | array[..., 2]
+        )
     return array.astype(np.int32)

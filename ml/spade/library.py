@@ -182,7 +182,9 @@ def get_card(model_id: str) -> ModelCard:
 # ----------------------------------------------------------------------------- weights
 
 
-def build_generator(cfg: GeneratorConfig, state: dict[str, torch.Tensor], where: str) -> SPADEGenerator:
+def build_generator(
+    cfg: GeneratorConfig, state: dict[str, torch.Tensor], where: str
+) -> SPADEGenerator:
     checkpoint.check_state(state, checkpoint.expected_generator(cfg), where)
     gen = SPADEGenerator(cfg)
     gen.load_state_dict(state)
@@ -273,7 +275,9 @@ def load_style_presets(model_id_or_folder: str | os.PathLike) -> list[StylePrese
         for i, entry in enumerate(index["presets"]):
             thumb = styles / entry["thumbnail"] if entry.get("thumbnail") else None
             latent = latents[str(i)].numpy().astype(np.float32)
-            presets.append(StylePreset(entry["name"], latent, thumb if thumb and thumb.is_file() else None))
+            presets.append(
+                StylePreset(entry["name"], latent, thumb if thumb and thumb.is_file() else None)
+            )
     except (OSError, ValueError, KeyError, TypeError, SafetensorError) as exc:
         raise CheckpointError(f"{styles}: unreadable style presets ({exc})") from None
     return presets
@@ -299,7 +303,9 @@ def save_style_presets(
         for i, preset in enumerate(presets):
             latent = np.asarray(preset.latent, dtype=np.float32).reshape(-1)
             if latent.shape != (z_dim,):
-                raise ValueError(f"style {preset.name!r} has {latent.size} values, expected {z_dim}")
+                raise ValueError(
+                    f"style {preset.name!r} has {latent.size} values, expected {z_dim}"
+                )
             latents[str(i)] = torch.from_numpy(latent.copy())
             thumb = None
             if preset.name in thumbnails:

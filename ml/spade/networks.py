@@ -196,7 +196,9 @@ class NLayerDiscriminator(nn.Module):
         for n in range(1, n_layers):
             nf_prev, nf = nf, min(nf * 2, 512)
             stride = 1 if n == n_layers - 1 else 2
-            stages.append(nn.Sequential(_sn_conv_in(nf_prev, nf, kw, stride, pad), nn.LeakyReLU(LEAK)))
+            stages.append(
+                nn.Sequential(_sn_conv_in(nf_prev, nf, kw, stride, pad), nn.LeakyReLU(LEAK))
+            )
         stages.append(nn.Sequential(nn.Conv2d(nf, 1, kw, stride=1, padding=pad)))
         for i, stage in enumerate(stages):
             self.add_module(f"model{i}", stage)

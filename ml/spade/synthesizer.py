@@ -131,9 +131,14 @@ class Synthesizer:
         if width < 1 or height < 1:
             raise ValueError(f"render size must be positive, got {width}x{height}")
         stride = self.card.config.stride
-        out = (max(stride, round(width / stride) * stride), max(stride, round(height / stride) * stride))
+        out = (
+            max(stride, round(width / stride) * stride),
+            max(stride, round(height / stride) * stride),
+        )
         if out[0] * out[1] > MAX_RENDER_PIXELS:
-            raise ValueError(f"render size {width}x{height} is over the {MAX_RENDER_PIXELS} pixel limit")
+            raise ValueError(
+                f"render size {width}x{height} is over the {MAX_RENDER_PIXELS} pixel limit"
+            )
         return out
 
     # ------------------------------------------------------------------ style
@@ -145,9 +150,13 @@ class Synthesizer:
 
     def _encode(self, rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         if self.encoder is None:
-            raise StyleError(f"model {self.card.name!r} has no style encoder; use a seed or a preset")
+            raise StyleError(
+                f"model {self.card.name!r} has no style encoder; use a seed or a preset"
+            )
         rgb = check_rgb(rgb)
-        key = hashlib.sha256(np.ascontiguousarray(rgb).tobytes()).digest() + bytes(str(rgb.shape), "ascii")
+        key = hashlib.sha256(np.ascontiguousarray(rgb).tobytes()).digest() + bytes(
+            str(rgb.shape), "ascii"
+        )
         if self._style_cache is not None and self._style_cache[0] == key:
             return self._style_cache[1], self._style_cache[2]
         resized = np.array(Image.fromarray(rgb).resize(self.native_size, Image.BICUBIC))
@@ -167,7 +176,9 @@ class Synthesizer:
         style = style or Style()
         if not self.has_style_input:
             if style.image is not None:
-                raise StyleError(f"model {self.card.name!r} has no style input; a reference image cannot be used")
+                raise StyleError(
+                    f"model {self.card.name!r} has no style input; a reference image cannot be used"
+                )
             return None
         if style.image is not None:
             mu, logvar = self._encode(style.image)
@@ -179,7 +190,9 @@ class Synthesizer:
         if style.latent is not None:
             latent = np.asarray(style.latent, dtype=np.float32).reshape(-1)
             if latent.shape != (self.z_dim,):
-                raise StyleError(f"style latent has {latent.size} values, the model takes {self.z_dim}")
+                raise StyleError(
+                    f"style latent has {latent.size} values, the model takes {self.z_dim}"
+                )
             if not np.isfinite(latent).all():
                 raise StyleError("style latent holds NaN or infinite values")
             return torch.from_numpy(latent.copy())[None].to(self.device)
@@ -195,7 +208,9 @@ class Synthesizer:
         x0, y0, x1, y1 = (int(v) for v in dirty_rect)
         lh, lw = label_shape
         if not (0 <= x0 < x1 <= lw and 0 <= y0 < y1 <= lh):
-            raise ValueError(f"dirty_rect {tuple(dirty_rect)} is not inside the {lw}x{lh} label map")
+            raise ValueError(
+                f"dirty_rect {tuple(dirty_rect)} is not inside the {lw}x{lh} label map"
+            )
         width, height = size
         fx, fy = width / lw, height / lh
         return (
@@ -205,7 +220,9 @@ class Synthesizer:
             min(int(np.ceil(y1 * fy)) + 2, height),
         )
 
-    def prepare_labels(self, labels: np.ndarray, instances: np.ndarray | None, size: tuple[int, int]):
+    def prepare_labels(
+        self, labels: np.ndarray, instances: np.ndarray | None, size: tuple[int, int]
+    ):
         """Validated generator input for a label map (ids of this model's label set)."""
         labels = inputs.check_map(labels, "label map")
         self.label_set.validate(present_ids(labels))
@@ -263,7 +280,6 @@ class Synthesizer:
         """Drop the cached label state (e.g. before switching documents)."""
         self._state = None
         self._style_cache = None
-
 
 
 def _at_size(image: np.ndarray, requested: tuple[int, int] | None) -> np.ndarray:

@@ -12,7 +12,9 @@ from ml.spade.config import GeneratorConfig
 from ml.spade.networks import ConvEncoder, SPADEGenerator
 
 
-def blocky_labels(width: int, height: int, classes: int, block: int = 8, seed: int = 0) -> np.ndarray:
+def blocky_labels(
+    width: int, height: int, classes: int, block: int = 8, seed: int = 0
+) -> np.ndarray:
     """A label map of random `block`-pixel squares, like a coarse painted layout."""
     rng = np.random.default_rng(seed)
     coarse = rng.integers(0, classes, size=(-(-height // block), -(-width // block)))
@@ -41,7 +43,9 @@ def _calibrated(items: tuple, seed: int) -> SPADEGenerator:
     classes = cfg.label_nc + int(cfg.contain_dontcare)
     segs = [
         inputs.semantic_tensor(
-            inputs.prepare(blocky_labels(width, height, classes, 4 * (1 + i), seed + i), cfg, (width, height)),
+            inputs.prepare(
+                blocky_labels(width, height, classes, 4 * (1 + i), seed + i), cfg, (width, height)
+            ),
             cfg,
         )
         for i in range(4)

@@ -129,7 +129,9 @@ def test_truncated_file_is_refused(spadework_home, tmp_path):
 def test_wrong_shape_is_named(spadework_home, tmp_path):
     state = random_generator(COCO_SMALL).state_dict()
     state["up_1.conv_1.bias"] = torch.zeros(3)
-    with pytest.raises(CheckpointError, match=r"up_1\.conv_1\.bias has shape \[3\], expected \[16\]"):
+    with pytest.raises(
+        CheckpointError, match=r"up_1\.conv_1\.bias has shape \[3\], expected \[16\]"
+    ):
         import_checkpoint(_save(state, tmp_path / "g.pth"))
     assert _library_entries() == []
 
@@ -180,13 +182,18 @@ def test_release_archive_reads_only_the_chosen_model(spadework_home, tmp_path):
             ),
         },
     )
-    assert list_archive_models(archive) == ["checkpoints/ade20k_pretrained", "checkpoints/coco_pretrained"]
+    assert list_archive_models(archive) == [
+        "checkpoints/ade20k_pretrained",
+        "checkpoints/coco_pretrained",
+    ]
     with pytest.raises(CheckpointError, match="holds 2 models"):
         import_checkpoint(archive)
     model = load_model(import_checkpoint(archive, member="coco_pretrained"))
     assert model.card.dataset == "coco" and model.card.config.crop_size == 64
     assert model.card.source == "checkpoints.tar.gz:checkpoints/coco_pretrained/latest_net_G.pth"
-    assert torch.equal(_render(coco, model.card.config), _render(model.generator, model.card.config))
+    assert torch.equal(
+        _render(coco, model.card.config), _render(model.generator, model.card.config)
+    )
     ade = get_card(import_checkpoint(archive, member="ade20k_pretrained"))
     assert (ade.dataset, ade.config.no_instance, ade.config.semantic_nc) == ("ade20k", True, 151)
 
@@ -199,13 +206,17 @@ def test_archive_with_path_traversal_is_refused(spadework_home, tmp_path):
     assert not (tmp_path.parent / "latest_net_G.pth").exists()
     assert _library_entries() == []
     broken = tmp_path / "broken.tar.gz"
-    broken.write_bytes(_tar(tmp_path / "ok.tar.gz", {"m/latest_net_G.pth": data}).read_bytes()[:500])
+    broken.write_bytes(
+        _tar(tmp_path / "ok.tar.gz", {"m/latest_net_G.pth": data}).read_bytes()[:500]
+    )
     with pytest.raises(CheckpointError, match="tar archive|truncated"):
         import_checkpoint(broken)
 
 
 def test_cityscapes_uses_more_and_render_accepts_a_pth(spadework_home, tmp_path):
-    cfg = GeneratorConfig(35, False, False, ngf=4, num_upsampling_layers="more", crop_size=128, aspect_ratio=2.0)
+    cfg = GeneratorConfig(
+        35, False, False, ngf=4, num_upsampling_layers="more", crop_size=128, aspect_ratio=2.0
+    )
     gen = random_generator(cfg)
     state = gen.state_dict()
     pth = _save(state, tmp_path / "latest_net_G.pth", legacy=True)
@@ -215,7 +226,12 @@ def test_cityscapes_uses_more_and_render_accepts_a_pth(spadework_home, tmp_path)
 
     Image.fromarray(blocky_labels(128, 64, 34, block=16)).save(labels)
     out = tmp_path / "out.png"
-    assert ml_main(["spade", "render", "--model", str(pth), "--labels", str(labels), "--out", str(out)]) == 0
+    assert (
+        ml_main(
+            ["spade", "render", "--model", str(pth), "--labels", str(labels), "--out", str(out)]
+        )
+        == 0
+    )
     assert Image.open(out).size == (128, 64)
     assert _library_entries() == []  # rendered straight from the .pth, nothing imported
     card = get_card(import_checkpoint(pth))

@@ -15,7 +15,9 @@ from tests.spade.factories import blocky_labels, calibrated_generator
 TOL = 1e-4
 CONFIGS = {
     "coco-like": GeneratorConfig(20, True, False, ngf=8, crop_size=64),
-    "vae-no-dontcare": GeneratorConfig(12, False, True, ngf=8, crop_size=64, use_vae=True, z_dim=16),
+    "vae-no-dontcare": GeneratorConfig(
+        12, False, True, ngf=8, crop_size=64, use_vae=True, z_dim=16
+    ),
     "most": GeneratorConfig(6, True, False, ngf=4, num_upsampling_layers="most", crop_size=256),
 }
 
@@ -27,7 +29,11 @@ def _plain(gen, cfg, labels, size, z=None, instances=None):
 
 
 def _z(cfg, seed=0):
-    return torch.randn(1, cfg.z_dim, generator=torch.Generator().manual_seed(seed)) if cfg.use_vae else None
+    return (
+        torch.randn(1, cfg.z_dim, generator=torch.Generator().manual_seed(seed))
+        if cfg.use_vae
+        else None
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -119,4 +125,6 @@ def test_one_hot_lookup_equals_dense_conv_and_folding_equals_spectral_norm():
     sn_conv = gen.up_0.conv_0
     x = torch.randn(1, sn_conv.in_channels, 8, 8)
     with torch.no_grad():
-        assert (F.conv2d(x, folded_weight(sn_conv), sn_conv.bias, padding=1) - sn_conv(x)).abs().max() < 1e-5
+        assert (
+            F.conv2d(x, folded_weight(sn_conv), sn_conv.bias, padding=1) - sn_conv(x)
+        ).abs().max() < 1e-5

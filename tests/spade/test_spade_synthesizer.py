@@ -45,7 +45,9 @@ def vae_model(spadework_home):
 
 def test_render_matches_plain_and_styles_differ(vae_model):
     synth = Synthesizer("tiny-vae", device="cpu")
-    assert synth.native_size == (64, 64) and synth.has_encoder and synth.label_set.name == "landscape"
+    assert (
+        synth.native_size == (64, 64) and synth.has_encoder and synth.label_set.name == "landscape"
+    )
     labels = blocky_labels(80, 80, 15)
     labels[:8] = 255
     a = synth.render(labels, style=Style(seed=1))
@@ -97,7 +99,9 @@ def test_bad_inputs_get_clear_errors(vae_model, spadework_home):
     plain = Synthesizer("plain", device="cpu")
     assert not plain.has_style_input
     labels = blocky_labels(64, 64, 15)
-    assert np.array_equal(plain.render(labels, style=Style(seed=1)), plain.render(labels, style=Style(seed=9)))
+    assert np.array_equal(
+        plain.render(labels, style=Style(seed=1)), plain.render(labels, style=Style(seed=9))
+    )
     with pytest.raises(StyleError, match="no style encoder"):
         plain.encode_style(np.zeros((8, 8, 3), np.uint8))
     with pytest.raises(StyleError, match="no style input"):
@@ -137,7 +141,18 @@ def test_cli_render_with_colour_labels_and_errors(vae_model, tmp_path, capsys):
     ids = tmp_path / "ids.png"
     Image.fromarray(labels).save(ids)
     out = tmp_path / "out.png"
-    args = ["spade", "render", "--model", "tiny-vae", "--seed", "3", "--size", "96x54", "--device", "cpu"]
+    args = [
+        "spade",
+        "render",
+        "--model",
+        "tiny-vae",
+        "--seed",
+        "3",
+        "--size",
+        "96x54",
+        "--device",
+        "cpu",
+    ]
     assert ml_main([*args, "--labels", str(colour), "--out", str(out)]) == 0
     first = np.asarray(Image.open(out))
     assert first.shape == (54, 96, 3)
