@@ -186,3 +186,48 @@ def test_presets():
     with pytest.raises(ValueError, match="max_size"):
         PAPER.with_overrides(max_size=20)
     assert TrainConfig.from_dict(FAST.to_dict()) == FAST
+
+
+def test_noise_amplitudes_follow_the_official_rule(tiny_model):
+    # One scale at a time, lower scales are frozen: the reconstruction each scale started
+    # from is still the model's, so amp_n = 0.1 x RMSE(real_n, upsampled reconstruction).
+    assert tiny_model.noise_amps[0] == 1.0
+    for n in range(1, tiny_model.num_scales):
+        with torch.no_grad():
+            rec = tiny_model.upsample(tiny_model._reconstruct_to(n - 1), tiny_model.sizes[n])
+        rmse = torch.sqrt(torch.mean((rec - tiny_model.reals[n]) ** 2))
+        assert tiny_model.noise_amps[n] == pytest.approx(0.1 * float(rmse), rel=1e-5)
+
+
+def test_cancel_from_another_thread_stops_at_the_next_step(tiny_image, tmp_path):
+    cancel = threading.Event()
+    started = threading.Event()
+    reports_after_cancel = []
+    outcome = []
+
+    def report(p):
+        started.set()
+        if cancel.is_set():
+            reports_after_cancel.append(p.iteration)
+
+    def run():
+        try:
+            train(
+                tiny_image,
+                replace(TINY, iterations=100_000),
+                out=tmp_path / "t.safetensors",
+                device="cpu",
+                callback=report,
+                cancel=cancel,
+            )
+        except TrainingCancelled:
+            outcome.append("cancelled")
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert started.wait(60)
+    cancel.set()
+    worker.join(60)
+    assert outcome == ["cancelled"]
+    # Checked before every critic and generator step: at most the iteration in flight ends.
+    assert len(reports_after_cancel) <= 1
