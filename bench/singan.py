@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--iterations",
         type=int,
-        default=24,
+        default=100,
         help="paper's iterations per scale (default %(default)s; fast gets the same fraction)",
     )
     parser.add_argument("--max-size", type=int, default=128)
