@@ -226,13 +226,17 @@ class Trainer:
         cfg = config.generator
         self._check_dataset()
 
-        torch.manual_seed(config.seed)
-        G = SPADEGenerator(cfg)
-        D = MultiscaleDiscriminator(cfg.semantic_nc + 3, config.ndf, config.num_D, config.n_layers_D)
-        E = ConvEncoder(cfg.ngf, cfg.crop_size, cfg.z_dim) if cfg.use_vae else None
-        for net in (G, D, E):
-            if net is not None:
-                init_weights(net)
+        # Seeded initialisation that leaves the process's global RNG as it was.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            G = SPADEGenerator(cfg)
+            D = MultiscaleDiscriminator(
+                cfg.semantic_nc + 3, config.ndf, config.num_D, config.n_layers_D
+            )
+            E = ConvEncoder(cfg.ngf, cfg.crop_size, cfg.z_dim) if cfg.use_vae else None
+            for net in (G, D, E):
+                if net is not None:
+                    init_weights(net)
         if init_model is not None:
             self._load_init_model(G, E, init_model)
         if self.ctx.enabled:

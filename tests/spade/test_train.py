@@ -249,3 +249,14 @@ def test_speed_options_change_only_what_they_say(options, g_passes, dtype):
     assert len(calls) == g_passes
     assert fake.dtype == dtype
     assert all(np.isfinite(v) for v in losses.values())
+
+
+def test_building_a_trainer_is_seeded_and_leaves_the_global_rng_alone():
+    images, labels = scenes(2)
+    before = torch.get_rng_state()
+    a = Trainer(tiny_config(seed=5), ArrayDataset(images, labels, crop_size=32))
+    assert torch.equal(torch.get_rng_state(), before)
+    b = Trainer(tiny_config(seed=5), ArrayDataset(images, labels, crop_size=32))
+    c = Trainer(tiny_config(seed=6), ArrayDataset(images, labels, crop_size=32))
+    assert torch.equal(a.G.conv_img.weight, b.G.conv_img.weight)
+    assert not torch.equal(a.G.conv_img.weight, c.G.conv_img.weight)
