@@ -7,7 +7,8 @@
     python -m ml spade train DATA --out runs/mine --steps 4000 --resume
     torchrun --nproc_per_node 4 -m ml spade train DATA --layout cityscapes --out runs/cs ...
 
-Ctrl-C stops at once, saving a checkpoint to continue from with --resume.
+Ctrl-C (or SIGTERM) stops within a second (under torchrun: after the step in flight), saving a
+checkpoint to continue from with --resume.
 """
 
 from __future__ import annotations
@@ -178,7 +179,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         _say(f"{len(dataset)} training pairs, {trainer.global_batch} per step, "
              f"from step {trainer.step} to {args.steps}")
     cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    # Ctrl-C here, SIGTERM from torchrun when one of its processes is interrupted.
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda *_: cancel.set()) for sig in stops}
     try:
         trainer.train(args.steps, callback=_Printer(main), cancel=cancel)
     except TrainingCancelled:
@@ -186,7 +189,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             _say(f"cancelled at step {trainer.step}; continue with --resume")
         return 130
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if main and (args.model_name or args.save_model):
         folder = _model_target(args)
         trainer.save_model(folder, name=args.model_name or folder.name,
