@@ -63,3 +63,23 @@ def test_train_saves_a_library_model_and_resumes(folder, tmp_path, spadework_hom
 def test_plain_folders_need_a_label_set(folder, tmp_path):
     with pytest.raises(ValueError, match="needs --label-set"):
         run(str(folder), *TINY, "--out", str(tmp_path / "run"), "--steps", "1")
+
+
+def test_coco_layout_gets_the_official_channels(tmp_path):
+    from ml.spade.library import load_model
+
+    root = tmp_path / "coco"
+    for i in range(2):
+        lab = np.full((32, 32), 156, np.uint8)  # sky-other
+        lab[20:] = 123  # grass
+        lab[0, 0] = 255  # unlabeled: the don't-care channel
+        write_image(root / "train_img" / f"{i:012d}.jpg", np.full((32, 32, 3), 120, np.uint8))
+        write_image(root / "train_label" / f"{i:012d}.png", lab)
+        write_image(root / "train_inst" / f"{i:012d}.png", lab)
+    model = tmp_path / "model"
+    assert run(str(root), "--layout", "coco", *TINY, "--out", str(tmp_path / "run"),
+               "--steps", "1", "--save-model", str(model)) == 0
+    card = load_model(model).card
+    assert card.dataset == "coco" and card.label_set == "coco"
+    cfg = card.config
+    assert (cfg.label_nc, cfg.contain_dontcare, cfg.no_instance, cfg.semantic_nc) == (182, True, False, 184)
