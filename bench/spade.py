@@ -30,10 +30,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ml.spade.config import GeneratorConfig  # noqa: E402
+from ml.spade.fastpath import OneHotConv, label_codes  # noqa: E402
+from ml.spade.inputs import instance_edges  # noqa: E402
 from ml.spade.library import ModelCard, SpadeModel  # noqa: E402
 from ml.spade.networks import SPADEGenerator  # noqa: E402
 from ml.spade.synthesizer import Style, Synthesizer  # noqa: E402
@@ -112,6 +115,40 @@ def _status(field: str) -> int:
     return 0
 
 
+def lookup_vs_dense(side: int, device: torch.device, reps: int) -> dict:
+    """One SPADE first conv (184 one-hot channels -> 128) at side x side: dense vs lookup."""
+    torch.manual_seed(0)
+    classes = 183  # coco: 182 classes + don't-care, then the edge channel
+    conv = torch.nn.Conv2d(classes + 1, 128, 3, padding=1).to(device)
+    lookup = OneHotConv([conv], classes, True, device)
+    layout = painted_layout(side).astype(np.int64)
+    edges = instance_edges(layout)
+    labels = torch.from_numpy(layout).to(device)
+    edge_t = torch.from_numpy(edges).float()[None, None].to(device)
+    dense_in = torch.cat([F.one_hot(labels, classes).permute(2, 0, 1)[None].float(), edge_t], 1)
+    codes = torch.from_numpy(label_codes(layout, edges, classes)).to(device)
+    out = {}
+    with torch.inference_mode():
+        for name, fn in (
+            ("dense", lambda: conv(dense_in)),
+            ("lookup", lambda: lookup(codes)),
+        ):
+            fn()
+            runs = []
+            for _ in range(max(reps, 3)):
+                start = time.perf_counter()
+                fn()
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                runs.append(time.perf_counter() - start)
+            out[name] = statistics.median(runs)
+    return {
+        "dense_ms": round(out["dense"] * 1000, 1),
+        "lookup_ms": round(out["lookup"] * 1000, 1),
+        "lookup_ratio": round(out["lookup"] / out["dense"], 3),
+    }
+
+
 def measure(fn, i: int, device: torch.device) -> tuple[float, float]:
     """(seconds, peak MB) of one call."""
     with Peak(device) as p:
@@ -128,15 +165,14 @@ def bench_one(side: int, device: str, reps: int) -> dict:
     each ratio is the median over rounds of (mode / plain in the same round)."""
     synth = Synthesizer(coco_model(side), device=device)
     dev = synth.device
-    labels = painted_layout(side)
-    state = {"labels": labels}
+    state = {"labels": painted_layout(side)}
 
     def plain(i):
-        synth.render_plain(labels, style=Style(seed=i))
+        synth.render_plain(state["labels"], style=Style(seed=i))
 
     def full(i):
         synth.clear_cache()
-        synth.render(labels, style=Style(seed=i))
+        synth.render(state["labels"], style=Style(seed=i))
 
     def style(i):
         synth.render(state["labels"], style=Style(seed=i))
@@ -169,6 +205,7 @@ def bench_one(side: int, device: str, reps: int) -> dict:
         "ms": {k: round(statistics.median(v) * 1000, 1) for k, v in times.items()},
         "peak_mb": {k: round(v, 1) for k, v in peaks.items()},
         **ratios,
+        "first_conv": lookup_vs_dense(side, dev, reps),
     }
 
 
@@ -195,14 +232,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(summary))
         return 0
     print(
-        "| size | device | plain ms | full | style | stroke | peak MB plain / full / style / stroke |"
+        "| size | device | plain ms | full | style | stroke | peak MB plain / full / style / stroke "
+        "| first conv dense / lookup ms |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in runs:
         peaks = " / ".join(f"{r['peak_mb'][k]:.0f}" for k in ("plain", "full", "style", "stroke"))
         print(
             f"| {r['size']} | {r['device']} | {r['ms']['plain']:.0f} | {r['full_ratio']:.2f} "
-            f"| {r['style_ratio']:.2f} | {r['stroke_ratio']:.2f} | {peaks} |"
+            f"| {r['style_ratio']:.2f} | {r['stroke_ratio']:.2f} | {peaks} "
+            f"| {r['first_conv']['dense_ms']:.0f} / {r['first_conv']['lookup_ms']:.0f} |"
         )
     print(f"targets at 256 px: {', '.join(f'{k} <= {v}' for k, v in TARGETS.items())}")
     return 0

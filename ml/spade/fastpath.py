@@ -59,39 +59,50 @@ class PlainConv:
         return F.conv2d(x, self.weight, self.bias, padding=self.padding)
 
 
+def label_codes(index: np.ndarray, edges: np.ndarray | None, classes: int) -> np.ndarray:
+    """Per-pixel lookup codes, sentinel-padded by 1: channel index + (classes + 1) * edge."""
+    codes = np.pad(index.astype(np.int32), 1, constant_values=classes)
+    if edges is not None:
+        codes += (classes + 1) * np.pad(edges.astype(np.int32), 1)
+    return codes
+
+
 class OneHotConv:
     """3x3 convs over one-hot labels (+ optional edge channel) as one per-class kernel lookup.
 
-    Several convs over the same input are stacked along their outputs.
+    The input is a code map (`label_codes`): per tap, a table row holds the class's kernel
+    column, plus the edge channel's when the pixel is an edge; tap 0's rows also carry the
+    bias (every pixel has exactly one tap 0). The conv is then one `embedding_bag` sum of 9
+    rows per pixel. Several convs over the same input are stacked along their outputs.
     """
 
     def __init__(
         self, convs: list[nn.Conv2d], classes: int, has_edge: bool, device: torch.device
     ) -> None:
         weight = torch.cat([folded_weight(c) for c in convs])  # (out, classes [+1 edge], 3, 3)
-        out = weight.shape[0]
-        table = torch.zeros(9, classes + 1, out)  # row `classes` is the zero padding
-        table[:, :classes] = weight[:, :classes].permute(2, 3, 1, 0).reshape(9, classes, out)
-        self.table = table.reshape(9 * (classes + 1), out).to(device)
-        self.offsets = (torch.arange(9) * (classes + 1)).to(device)
-        self.edge = weight[:, classes:].to(device) if has_edge else None
-        self.bias = torch.cat([c.bias.detach() for c in convs]).to(device)
+        bias = torch.cat([c.bias.detach() for c in convs])
+        out, rows = weight.shape[0], classes + 1  # row `classes` is the zero padding
+        variants = 2 if has_edge else 1
+        table = torch.zeros(9, variants, rows, out)
+        per_class = weight[:, :classes].permute(2, 3, 1, 0).reshape(9, classes, out)
+        table[:, 0, :classes] = per_class
+        if has_edge:
+            edge = weight[:, classes].permute(1, 2, 0).reshape(9, 1, out)
+            table[:, 1] = edge
+            table[:, 1, :classes] += per_class
+        table[0] += bias
+        self.table = table.reshape(9 * variants * rows, out).to(device)
+        self.offsets = (torch.arange(9, dtype=torch.int32) * variants * rows).to(device)
 
-    def __call__(
-        self, index_padded: torch.Tensor, edge_padded: torch.Tensor | None
-    ) -> torch.Tensor:
-        """Conv output over the interior of padded (h+2, w+2) maps: (1, out, h, w), channels_last."""
-        h, w = index_padded.shape[0] - 2, index_padded.shape[1] - 2
-        taps = [index_padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]
-        bags = torch.stack(taps, dim=-1).reshape(-1, 9) + self.offsets
+    def __call__(self, codes_padded: torch.Tensor) -> torch.Tensor:
+        """Conv output over the interior of a padded (h+2, w+2) code map: (1, out, h, w), channels_last."""
+        h, w = codes_padded.shape[0] - 2, codes_padded.shape[1] - 2
+        bags = codes_padded.unfold(0, 3, 1).unfold(1, 3, 1).reshape(-1, 9) + self.offsets
         if self.table.device.type in ("cpu", "cuda"):
             out = F.embedding_bag(bags, self.table, mode="sum")
         else:  # backends without embedding_bag (MPS): the same sum, one gather per tap
             out = sum(F.embedding(bags[:, k], self.table) for k in range(9))
-        out = out.add_(self.bias).reshape(1, h, w, -1).permute(0, 3, 1, 2)
-        if self.edge is not None:
-            out = out + F.conv2d(edge_padded, self.edge)
-        return out
+        return out.reshape(1, h, w, -1).permute(0, 3, 1, 2)
 
 
 class ModulationHead:
@@ -117,14 +128,13 @@ class ModulationHead:
 
 @dataclass
 class LevelMaps:
-    """Label channel indices and edges at one resolution, sentinel/zero padded by 1."""
+    """Lookup codes (label channel + edge) at one resolution, sentinel padded by 1."""
 
-    index: torch.Tensor  # (h+2, w+2) long
-    edges: torch.Tensor | None  # (1, 1, h+2, w+2) float
+    codes: torch.Tensor  # (h+2, w+2) int32
 
     @property
     def hw(self) -> tuple[int, int]:
-        return self.index.shape[0] - 2, self.index.shape[1] - 2
+        return self.codes.shape[0] - 2, self.codes.shape[1] - 2
 
 
 class Level:
@@ -169,8 +179,7 @@ class Level:
         y0, y1, x0, x1 = rect
         h, w = maps.hw
         hy0, hy1, hx0, hx1 = max(y0 - 1, 0), min(y1 + 1, h), max(x0 - 1, 0), min(x1 + 1, w)
-        edges = None if maps.edges is None else maps.edges[..., hy0 : hy1 + 2, hx0 : hx1 + 2]
-        hidden = F.relu(self.shared(maps.index[hy0 : hy1 + 2, hx0 : hx1 + 2], edges))
+        hidden = F.relu(self.shared(maps.codes[hy0 : hy1 + 2, hx0 : hx1 + 2]))
         # Zero padding only where the hidden region was clipped by the image border.
         hidden = F.pad(hidden, (1 - (x0 - hx0), 1 - (hx1 - x1), 1 - (y0 - hy0), 1 - (hy1 - y1)))
         return [
@@ -270,14 +279,9 @@ class FastGenerator:
         maps = {}
         for k in set(self.levels) | {0}:
             f = height // (sh * 2**k)
-            index = np.pad(inp.index[::f, ::f], 1, constant_values=self.classes)
-            edges = None
-            if self.has_edge:
-                edges = torch.from_numpy(np.pad(inp.edges[::f, ::f].astype(np.float32), 1))[
-                    None, None
-                ]
-                edges = edges.to(self.device)
-            maps[k] = LevelMaps(torch.from_numpy(index).to(self.device), edges)
+            edges = inp.edges[::f, ::f] if self.has_edge else None
+            codes = label_codes(inp.index[::f, ::f], edges, self.classes)
+            maps[k] = LevelMaps(torch.from_numpy(codes).to(self.device))
         return maps
 
     def prepare(self, inp: LabelInput) -> LabelState:
@@ -295,7 +299,7 @@ class FastGenerator:
     def _label_latent(self, state: LabelState) -> None:
         if not self.cfg.use_vae:
             maps = state.maps[0]
-            state.x0 = self.fc(maps.index, maps.edges).contiguous(memory_format=CL)
+            state.x0 = self.fc(maps.codes).contiguous(memory_format=CL)
 
     def update(
         self, state: LabelState, inp: LabelInput, window: tuple[int, int, int, int] | None = None
