@@ -106,24 +106,29 @@ class OneHotConv:
 
 
 class ModulationHead:
-    """The label-only part of one SPADE layer after its first conv: hidden -> (A, B)."""
+    """The label-only part of one SPADE layer after its first conv: hidden -> (A, B).
+
+    A = (1 + gamma) / sigma and B = beta - mean * A are linear in the hidden activations,
+    so eval-mode batch norm is folded into the two convs' weights: no elementwise work.
+    """
 
     def __init__(self, spade: SPADE, device: torch.device) -> None:
         gamma, beta = spade.mlp_gamma, spade.mlp_beta
-        self.channels = gamma.out_channels
-        weight = torch.cat([gamma.weight.detach(), beta.weight.detach()])
-        self.weight = weight.to(device).contiguous(memory_format=CL)
-        self.bias = torch.cat([gamma.bias.detach() + 1, beta.bias.detach()]).to(device)
         norm = spade.param_free_norm
-        self.mean = norm.running_mean.detach().to(device)[None, :, None, None]
         invstd = torch.rsqrt(norm.running_var.detach() + norm.eps)
-        self.invstd = invstd.to(device)[None, :, None, None]
+        mean = norm.running_mean.detach()
+        wa = gamma.weight.detach() * invstd[:, None, None, None]
+        ba = (gamma.bias.detach() + 1) * invstd
+        wb = beta.weight.detach() - mean[:, None, None, None] * wa
+        bb = beta.bias.detach() - mean * ba
+        self.channels = gamma.out_channels
+        self.wa = wa.to(device).contiguous(memory_format=CL)
+        self.wb = wb.to(device).contiguous(memory_format=CL)
+        self.ba, self.bb = ba.to(device), bb.to(device)
 
     def __call__(self, hidden_padded: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        gb = F.conv2d(hidden_padded.to(self.weight.dtype), self.weight, self.bias)
-        scale = gb[:, : self.channels] * self.invstd.to(gb.dtype)
-        shift = gb[:, self.channels :] - self.mean.to(gb.dtype) * scale
-        return scale, shift
+        hidden_padded = hidden_padded.to(self.wa.dtype)
+        return F.conv2d(hidden_padded, self.wa, self.ba), F.conv2d(hidden_padded, self.wb, self.bb)
 
 
 @dataclass
@@ -160,13 +165,24 @@ class Level:
 
         return [(empty(head), empty(head)) for head in self.heads]
 
+    def compute(self, maps: LevelMaps) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Every layer's (A, B) over the whole map (in bands when it is large)."""
+        h, w = maps.hw
+        if self._band_rows(w) >= h:
+            return self._modulations(maps, (0, h, 0, w))
+        targets = self.allocate((h, w), maps.codes.device)
+        self.fill(maps, (0, h, 0, w), targets)
+        return targets
+
+    def _band_rows(self, width: int) -> int:
+        return max(1, BAND_BYTES // ((width + 2) * len(self.heads) * SPADE_HIDDEN * 4))
+
     def fill(
         self, maps: LevelMaps, rect: Rect, targets: list[tuple[torch.Tensor, torch.Tensor]]
     ) -> None:
         """Write every layer's (A, B) inside `rect`, in bands of rows to bound memory."""
         y0, y1, x0, x1 = rect
-        per_row = (x1 - x0 + 2) * len(self.heads) * SPADE_HIDDEN * 4
-        rows = max(1, BAND_BYTES // per_row)
+        rows = self._band_rows(x1 - x0)
         for top in range(y0, y1, rows):
             bottom = min(top + rows, y1)
             for (a, b), (scale, shift) in zip(
@@ -288,11 +304,7 @@ class FastGenerator:
         """Label maps at every resolution and every SPADE layer's (A, B), from scratch."""
         state = LabelState(inp.size, inp.index, inp.edges, self._maps(inp))
         for k, level in self.levels.items():
-            maps = state.maps[k]
-            h, w = maps.hw
-            targets = level.allocate((h, w), self.device)
-            level.fill(maps, (0, h, 0, w), targets)
-            state.mods.update(zip(level.keys, targets, strict=True))
+            state.mods.update(zip(level.keys, level.compute(state.maps[k]), strict=True))
         self._label_latent(state)
         return state
 
