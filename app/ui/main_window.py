@@ -7,6 +7,7 @@ module wires them to one document and to the synthesis controller.
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -45,18 +46,38 @@ USER_GUIDE = RESOURCES.parent / "docs" / "user-guide.md"
 LAYER_ERRORS = (ValueError, RuntimeError, IndexError, KeyError)
 
 
-def default_model(label_set: str, wanted: str | None = None) -> str | None:
-    """The model to render with: `wanted` if installed, else the first (bundled first) model
-    for `label_set`; None when there is none."""
+def _native_size(model_id: str) -> tuple[int, int] | None:
+    from ml.spade.library import get_card
+
+    try:
+        return tuple(get_card(model_id).config.native_size)  # type: ignore[return-value]
+    except (KeyError, ValueError, OSError):
+        return None  # the worker will say what is wrong with the model
+
+
+def default_model(label_set: str, *preferred: str | None) -> str | None:
+    """The model to render with: the first installed of `preferred` (the document's choice,
+    then the session's model) whose label set fits, else the first model (bundled first) for
+    `label_set`; None when there is none."""
     from ml.spade.library import list_models
 
-    cards = list_models()
-    if wanted is not None and any(card.id == wanted for card in cards):
-        return wanted
-    for card in cards:
+    cards = {card.id: card for card in list_models()}
+    for model_id in preferred:
+        if model_id in cards and cards[model_id].label_set == label_set:
+            return model_id
+    for card in cards.values():
         if card.label_set == label_set:
             return card.id
     return None
+
+
+def picture_size(native: tuple[int, int], canvas: tuple[int, int]) -> tuple[int, int]:
+    """Render size (W, H) with the canvas' aspect ratio and about the model's native pixel
+    count, so the picture matches the painting without costing more than a native render."""
+    area = native[0] * native[1]
+    aspect = canvas[0] / canvas[1]
+    width = max(1, round(math.sqrt(area * aspect)))
+    return width, max(1, round(width / aspect))
 
 
 class MainWindow(QMainWindow):
@@ -81,6 +102,8 @@ class MainWindow(QMainWindow):
         self._latest_render: np.ndarray | None = None
         self.synthesis = None
         self._model_in_use: str | None = None
+        self._native_size: tuple[int, int] | None = None
+        self._session_model: str | None = None
         self.prompts = prompts if prompts is not None else Prompts(self)
         self.doc: Document = demo_document()
         self._connected_doc: Document | None = None  # the document whose signals we follow
@@ -226,12 +249,13 @@ class MainWindow(QMainWindow):
         none installed for the label set, stop rendering rather than use the wrong classes."""
         if self.synthesis is None:
             return
-        wanted = default_model(self.doc.label_set_name, self.doc.model_id)
+        wanted = default_model(self.doc.label_set_name, self.doc.model_id, self._session_model)
         if wanted is None and self._model_in_use is not None:
             self.statusBar().showMessage(
                 f"No model for the {self.doc.label_set.title} label set: Model > Models adds one")
         elif wanted is not None and wanted != self._model_in_use:
             self.synthesis.set_model(wanted)
+            self._native_size = _native_size(wanted)
         self._model_in_use = wanted
         self._show_render_views()
 
@@ -258,7 +282,8 @@ class MainWindow(QMainWindow):
         style = self.doc.style
         if style.get("kind") == "image":
             style = None
-        self.synthesis.request(self.doc.composite_labels(), style, None, rect)
+        size = picture_size(self._native_size, self.doc.size) if self._native_size else None
+        self.synthesis.request(self.doc.composite_labels(), style, size, rect)
 
     def _on_dirty(self, _dirty: bool) -> None:
         self._update_title()
@@ -282,6 +307,7 @@ class MainWindow(QMainWindow):
     def _start_synthesis(self, model_id: str | None) -> None:
         if model_id == AUTO:
             model_id = default_model(self.doc.label_set_name, self.doc.model_id)
+        self._session_model = model_id  # documents without a model choice render with it
         if model_id is None:
             self.statusBar().showMessage("No model for this label set: Model > Models adds one")
             self._become_ready()
@@ -313,6 +339,7 @@ class MainWindow(QMainWindow):
                 self.restoreDockWidget(self.style_dock)  # made after restoreState()
             self.docks_menu.addAction(self.style_dock.toggleViewAction())
         self._model_in_use = model_id
+        self._native_size = _native_size(model_id)
         self.synthesis.set_model(model_id)
         self._show_render_views()
         self.request_render()

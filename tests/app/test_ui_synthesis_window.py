@@ -21,7 +21,7 @@ LANDSCAPE = load_label_set("landscape")
 def window(qtbot, spadework_home):
     save_tiny_model("tiny-ui", crop_size=64)
     prompts = ScriptedPrompts()
-    window = make_window(qtbot, prompts, model_id="auto")
+    window = make_window(qtbot, prompts, model_id="tiny-ui")
     qtbot.waitUntil(window.is_ready, timeout=60_000)
     yield window
     window.synthesis.shutdown()
@@ -101,3 +101,13 @@ def test_a_label_set_without_a_model_stops_rendering(qtbot, window, tmp_path):
     assert "No model" in window.prompts.errors[-1][1]
     assert window.files.new(NewDocumentSpec(32, 32, "landscape"))
     assert window.render_view.isVisible()
+
+
+def test_the_picture_has_the_canvas_aspect_ratio(qtbot, window):
+    from app.ui.main_window import picture_size
+
+    assert picture_size((64, 64), (200, 100)) == (91, 46)
+    assert picture_size((256, 256), (512, 512)) == (256, 256)
+    window.set_document(Document.new(80, 40, "landscape", fill=LANDSCAPE.by_name("hill").id))
+    qtbot.waitUntil(lambda: not window.synthesis.is_busy(), timeout=60_000)
+    assert window._latest_render.shape == (46, 91, 3)
