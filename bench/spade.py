@@ -15,6 +15,7 @@ Peak memory is the peak resident set growth (CPU) or peak allocated memory (CUDA
     python bench/spade.py                 # table, 256 px on CPU (and CUDA when present)
     python bench/spade.py --with-512      # also 512 px
     python bench/spade.py --json          # one JSON object (full/style/stroke_ratio at 256 px)
+    python bench/spade.py --threads 1     # steadier ratios on a machine busy with other work
 
 Targets at 256 px: full <= 0.75, style <= 0.3, stroke <= 0.35.
 """
@@ -215,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-512", action="store_true", help="also measure 512 px")
     parser.add_argument("--reps", type=int, default=3, help="timed runs per measurement")
     parser.add_argument("--no-cuda", action="store_true", help="CPU only even with CUDA")
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.no_cuda else [])
     sizes = [256] + ([512] if args.with_512 else [])
