@@ -14,7 +14,7 @@ from ml.labels import load_label_set
 from ml.spade import cli
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_train import one_thread  # noqa: E402, F401
+from test_train_spade import one_thread  # noqa: E402, F401
 
 TINY = ["--ngf", "8", "--ndf", "8", "--n-layers-d", "3", "--crop-size", "32", "--batch-size", "2"]
 

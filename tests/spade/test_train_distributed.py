@@ -28,14 +28,14 @@ from ml.spade.datasets import ArrayDataset
 from ml.spade.train import Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_train import one_thread, scenes, state_of, tiny_config  # noqa: E402, F401
+from test_train_spade import one_thread, scenes, state_of, tiny_config  # noqa: E402, F401
 
 STEPS = 2
 WORKER = """
 import json, sys
 sys.path.insert(0, {tests!r})
 from safetensors.torch import save_file
-from test_train import scenes, state_of, tiny_config
+from test_train_spade import scenes, state_of, tiny_config
 from ml.spade.datasets import ArrayDataset
 from ml.spade.train import Trainer
 
