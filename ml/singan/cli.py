@@ -6,6 +6,7 @@ import argparse
 import math
 import re
 import secrets
+import signal
 import sys
 import threading
 import time
@@ -69,33 +70,28 @@ class _Printer:
 
 
 def _run_cancellable(job, what: str, resume_hint: str) -> int:
-    """Run `job(cancel_event)` in a worker; Ctrl+C asks it to stop and waits for it."""
+    """Run `job(cancel_event)` with Ctrl+C turned into a request to stop after the step.
+
+    The job runs in the main thread; SIGINT only sets the event. (Running torch in a
+    worker thread and exiting after an interrupt could abort the interpreter at exit.)
+    """
     from ml.singan.train import TrainingCancelled
 
     cancel = threading.Event()
-    box: dict = {}
 
-    def work() -> None:
-        try:
-            box["result"] = job(cancel)
-        except BaseException as exc:  # re-raised in the main thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=work, name=f"singan-{what}", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
+    def on_sigint(signum, frame) -> None:
+        if not cancel.is_set():
+            _say(f"stopping {what} after the current step...")
         cancel.set()
-        _say(f"stopping {what} after the current step...")
-        worker.join()
-    error = box.get("error")
-    if isinstance(error, TrainingCancelled) or (cancel.is_set() and "result" not in box):
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        job(cancel)
+    except TrainingCancelled:
         _say(f"{what} cancelled. {resume_hint}")
         return 130
-    if error is not None:
-        raise error
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return 0
 
 
@@ -159,7 +155,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _run_app(args: argparse.Namespace, what: str, training: bool, job) -> int:
-    """Run an application; with (re)training in it, in a worker that Ctrl+C can stop."""
+    """Run an application; with (re)training in it, Ctrl+C stops it after the current step."""
     result: dict = {}
 
     def run(cancel: threading.Event | None) -> None:
