@@ -62,11 +62,16 @@ def load_state_bytes(data: bytes, where: str) -> dict[str, torch.Tensor]:
     try:
         obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        reason = str(exc).strip().splitlines()
-        detail = next((ln for ln in reason if "Unsupported" in ln), reason[0] if reason else "")
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if found:  # the safe unpickler met a callable or class: a pickle that wants to run code
+            raise CheckpointError(
+                f"{where}: refused, it holds Python objects other than tensors "
+                f"({found.group(1)}), which could run code"
+            ) from None
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = next((line for line in lines if "Unsupported" in line), type(exc).__name__)
         raise CheckpointError(
-            f"{where}: refused, it holds Python objects other than tensors, which could run code "
-            f"({detail.strip()[:160]})"
+            f"{where}: not a readable PyTorch checkpoint (truncated or corrupt: {detail[:160]})"
         ) from None
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for broken files
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
