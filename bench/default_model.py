@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scenes", type=int, default=48, help="held-out scenes to score")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--grid", default="", help="also write a label/render/reference grid PNG")
+    p.add_argument("--grid-only", action="store_true", help="write the grid, skip the figures")
     p.add_argument("--threads", type=int, default=0)
     args = p.parse_args(argv)
     if args.threads:
@@ -47,9 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    figures = evaluate_model(model, scenes=args.scenes)
     if args.grid:
         write_image(args.grid, grid_figure(model, GRID_SEEDS))
+        if args.grid_only:
+            return 0
+    figures = evaluate_model(model, scenes=args.scenes)
     if args.json:
         print(json.dumps(figures))
         return 0

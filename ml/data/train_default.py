@@ -120,7 +120,9 @@ def make_trainer(settings: RunSettings, data: ArrayDataset, run_dir: Path, devic
 
 def _describe_hardware(device: torch.device) -> str:
     if device.type == "cpu":
-        return f"trained on the CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+        threads = torch.get_num_threads()
+        return (f"trained on the {os.cpu_count()}-core CPU ({threads} thread"
+                f"{'s' if threads != 1 else ''}), no GPU")
     return f"trained on {describe(device)}"
 
 
