@@ -208,7 +208,7 @@ def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
 def load_model(id_or_path: str | os.PathLike, device: str | torch.device = "cpu") -> SpadeModel:
     """A model from the library (id or folder), or an official .pth / archive read on the fly."""
     path = Path(id_or_path).expanduser()
-    if path.is_file() or (path.is_dir() and not (path / CARD_NAME).is_file()):
+    if _is_official_path(id_or_path, path):
         model = model_from_official(path)
     else:
         folder, _ = model_folder(id_or_path)
@@ -222,6 +222,18 @@ def load_model(id_or_path: str | os.PathLike, device: str | torch.device = "cpu"
     if model.encoder is not None:
         model.encoder.to(device)
     return model
+
+
+def _is_official_path(id_or_path: str | os.PathLike, path: Path) -> bool:
+    """An official checkpoint file or folder, unless the name is a library model's id.
+
+    A library id wins over a same-named folder in the working directory ("docs", "bench").
+    """
+    if path.is_file():
+        return True
+    if not path.is_dir() or (path / CARD_NAME).is_file():
+        return False
+    return not any(folder.name == str(id_or_path) for folder, _ in _model_folders())
 
 
 def _plain_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -169,3 +169,10 @@ def test_cli_render_with_colour_labels_and_errors(vae_model, tmp_path, capsys):
     assert "not an image file" in capsys.readouterr().err
     assert ml_main(["spade", "models"]) == 0
     assert "tiny-vae" in capsys.readouterr().out
+
+
+def test_a_library_id_wins_over_a_same_named_folder(vae_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny-vae").mkdir()  # e.g. an unrelated folder in the working directory
+    model = load_model("tiny-vae")
+    assert model.card.id == "tiny-vae" and model.encoder is not None
