@@ -22,9 +22,8 @@ from ml.images import read_rgb, write_image
 from ml.labels import load_label_set
 
 if TYPE_CHECKING:
-    from ml.spade.synthesizer import Style
-
     from ml.spade.library import ModelCard
+    from ml.spade.synthesizer import Style
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +110,8 @@ def choose_model(requested: str | None) -> str:
 
 def style_from_document(doc: Document, style: dict, model: str) -> Style:
     """The Synthesizer style for a document's style dict."""
-    from ml.spade.synthesizer import Style
-
     from ml.spade.library import load_style_presets
+    from ml.spade.synthesizer import Style
 
     kind = style.get("kind")
     if kind == "seed":
