@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import secrets
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
 
 from ml.devices import pick_device
 from ml.images import read_rgb, write_image
-
-# Progress lines are printed at most this often (plus one at the end of every scale).
-PRINT_EVERY_S = 2.0
-
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+from ml.progress_text import PRINT_EVERY_S, format_duration, say
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -55,16 +38,16 @@ class _Printer:
 
     def __call__(self, p) -> None:
         for notice in p.notices:
-            _say(f"notice: {notice}")
+            say(f"notice: {notice}")
         done = p.iteration == p.iterations
         now = time.monotonic()
         if not done and now - self.last < PRINT_EVERY_S and p.iteration != 1:
             return
         self.last = now
         losses = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items())
-        _say(
+        say(
             f"scale {p.scale + 1}/{p.num_scales} iter {p.iteration}/{p.iterations} {losses} "
-            f"elapsed {_duration(p.elapsed_seconds)} ETA {_duration(p.eta_seconds)}"
+            f"elapsed {format_duration(p.elapsed_seconds)} ETA {format_duration(p.eta_seconds)}"
             + (" (scale done)" if done and p.preview is not None else "")
         )
 
@@ -81,14 +64,14 @@ def _run_cancellable(job, what: str, resume_hint: str) -> int:
 
     def on_sigint(signum, frame) -> None:
         if not cancel.is_set():
-            _say(f"stopping {what} after the current step...")
+            say(f"stopping {what} after the current step...")
         cancel.set()
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         job(cancel)
     except TrainingCancelled:
-        _say(f"{what} cancelled. {resume_hint}")
+        say(f"{what} cancelled. {resume_hint}")
         return 130
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -120,7 +103,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     rc = _run_cancellable(job, "training", hint)
     if rc == 0:
-        _say(f"saved {args.out}")
+        say(f"saved {args.out}")
     return rc
 
 
@@ -128,7 +111,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from ml.singan.official import import_official
 
     model = import_official(args.folder, args.out)
-    _say(f"imported {model.num_scales} scales from {args.folder} into {args.out}")
+    say(f"imported {model.num_scales} scales from {args.folder} into {args.out}")
     return 0
 
 
@@ -145,12 +128,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
 
     def progress(i: int, n: int) -> None:
-        _say(f"sample {i}/{n}")
+        say(f"sample {i}/{n}")
 
     images = sample(model, args.n, out_hw, args.start_scale, seed, progress)
     for i, img in enumerate(images):
         write_image(out_dir / f"sample_{i:03d}.png", img)
-    _say(f"wrote {len(images)} samples of {out_hw[1]}x{out_hw[0]} to {out_dir} (seed {seed})")
+    say(f"wrote {len(images)} samples of {out_hw[1]}x{out_hw[0]} to {out_dir} (seed {seed})")
     return 0
 
 
@@ -169,7 +152,7 @@ def _run_app(args: argparse.Namespace, what: str, training: bool, job) -> int:
         run(None)
     out = result["image"]
     write_image(args.out, out)
-    _say(f"wrote {args.out} ({out.shape[1]}x{out.shape[0]})")
+    say(f"wrote {args.out} ({out.shape[1]}x{out.shape[0]})")
     return 0
 
 
@@ -188,7 +171,7 @@ def _harmonize_like(args: argparse.Namespace, image_path: str, editing: bool) ->
             mask,
             args.start_scale,
             seed=args.seed,
-            notify=_say,
+            notify=say,
             fine_tune=args.fine_tune,
             callback=callback,
             cancel=cancel,
@@ -219,7 +202,7 @@ def cmd_paint2image(args: argparse.Namespace) -> int:
             args.start_scale,
             args.quantize,
             args.seed,
-            _say,
+            say,
             retrain=retrain,
             callback=callback,
             cancel=cancel,
@@ -232,9 +215,9 @@ def cmd_sr(args: argparse.Namespace) -> int:
     from ml.singan.superres import super_resolve
 
     model = _load(args)
-    out = super_resolve(model, args.factor, args.seed, lambda k, n: _say(f"upscaling step {k}/{n}"))
+    out = super_resolve(model, args.factor, args.seed, lambda k, n: say(f"upscaling step {k}/{n}"))
     write_image(args.out, out)
-    _say(f"wrote {args.out} ({out.shape[1]}x{out.shape[0]})")
+    say(f"wrote {args.out} ({out.shape[1]}x{out.shape[0]})")
     return 0
 
 
@@ -248,13 +231,13 @@ def cmd_animate(args: argparse.Namespace) -> int:
 
     def progress(i: int, n: int) -> None:
         if i == n or i % 10 == 0:
-            _say(f"frame {i}/{n}")
+            say(f"frame {i}/{n}")
 
     frames = animate(
         model, args.start_scale, args.alpha, args.beta, args.frames, args.seed, progress
     )
     save_animation(args.out, frames, args.fps)
-    _say(f"wrote {args.out} ({len(frames)} frames at {args.fps:g} fps)")
+    say(f"wrote {args.out} ({len(frames)} frames at {args.fps:g} fps)")
     return 0
 
 

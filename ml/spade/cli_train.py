@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import re
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
+
+from ml.progress_text import PRINT_EVERY_S, format_duration, say
 
 # The official configurations of the three datasets: label set, label_nc, don't-care,
 # instance edges, upsampling, crop size, aspect ratio.
@@ -30,20 +30,6 @@ DATASET_DEFAULTS = {
     "ade20k": ("ade20k", 150, True, False, "normal", 256, 1.0),
     "cityscapes": ("cityscapes", 35, False, True, "more", 512, 2.0),
 }
-PRINT_EVERY_S = 2.0
-
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    h, rest = divmod(int(round(seconds)), 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
-
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "model"
@@ -121,12 +107,12 @@ class _Printer:
     def __call__(self, p) -> None:
         now = time.monotonic()
         if p.checkpoint is not None and self.main:
-            _say(f"checkpoint: {p.checkpoint}")
+            say(f"checkpoint: {p.checkpoint}")
         if not self.main or (p.step != p.steps and now - self.last < PRINT_EVERY_S):
             return
         self.last = now
         losses = "  ".join(f"{k} {v:.3f}" for k, v in p.losses.items())
-        _say(f"step {p.step}/{p.steps}  {losses}  eta {_duration(p.eta_seconds)}")
+        say(f"step {p.step}/{p.steps}  {losses}  eta {format_duration(p.eta_seconds)}")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -176,7 +162,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = Trainer(config, dataset, out, init_model=args.init)
     main = trainer.ctx.is_main
     if main:
-        _say(f"{len(dataset)} training pairs, {trainer.global_batch} per step, "
+        say(f"{len(dataset)} training pairs, {trainer.global_batch} per step, "
              f"from step {trainer.step} to {args.steps}")
     cancel = threading.Event()
     # Ctrl-C here, SIGTERM from torchrun when one of its processes is interrupted.
@@ -186,7 +172,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer.train(args.steps, callback=_Printer(main), cancel=cancel)
     except TrainingCancelled:
         if main:
-            _say(f"cancelled at step {trainer.step}; continue with --resume")
+            say(f"cancelled at step {trainer.step}; continue with --resume")
         return 130
     finally:
         for sig, handler in previous.items():
