@@ -29,7 +29,7 @@ from app.document.document import MAX_SIDE, Document
 from app.document.layers import UNLABELED, ImageLayer, LabelLayer, Layer
 from ml.atomic import atomic_path
 from ml.images import MAX_PIXELS
-from ml.labels import LabelError
+from ml.labels import LabelError, LabelSet
 
 MIMETYPE = b"image/openraster"
 NS = "https://spadework.invalid/ns/openraster/1"
@@ -260,7 +260,30 @@ def _layer(zf: zipfile.ZipFile, entry: _Entry, doc: Document) -> Layer:
             raise OraError(f"label layer {name!r}: {exc}") from None
         return LabelLayer(pixels=_placed(ids, x, y, doc.width, doc.height, UNLABELED), **common)
     rgba = np.asarray(img.convert("RGBA"), dtype=np.uint8)
+    ids = _painted_labels(rgba, doc.label_set)
+    if ids is not None:
+        return LabelLayer(pixels=_placed(ids, x, y, doc.width, doc.height, UNLABELED), **common)
     return ImageLayer(pixels=_placed(rgba, x, y, doc.width, doc.height, 0), **common)
+
+
+def _painted_labels(rgba: np.ndarray, label_set: LabelSet) -> np.ndarray | None:
+    """Class ids of a foreign layer that holds only class colours and clear pixels, else None.
+
+    Krita and GIMP drop our metadata when they save, so a label layer painted or edited there
+    comes back as plain RGBA. Exact class colours on fully opaque pixels, everything else fully
+    transparent, cannot be a photo: it becomes a label layer again.
+    """
+    alpha = rgba[..., 3]
+    opaque = alpha == 255
+    if not opaque.any() or not (opaque | (alpha == 0)).all():
+        return None
+    try:
+        found = label_set.colors_to_ids(rgba[opaque][None, :, :3])[0]
+    except LabelError:
+        return None
+    ids = np.full(alpha.shape, UNLABELED, np.uint8)
+    ids[opaque] = found
+    return ids
 
 
 def _document(root: ET.Element) -> Document:
@@ -291,7 +314,8 @@ def load_ora(path: str | os.PathLike) -> Document:
     """Read an .ora file as a clean document whose `path` is `path`.
 
     Files from other programs open too: their layers (of any size and offset, groups
-    flattened) become image layers on a canvas of the image size.
+    flattened) become image layers on a canvas of the image size, except layers holding only
+    exact class colours and clear pixels, which become label layers again.
     """
     path = Path(path)
     try:

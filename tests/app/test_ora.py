@@ -162,6 +162,58 @@ def test_foreign_ora_opens_as_image_layers_with_offsets_and_groups(tmp_path):
     assert load_ora(nested).layer(0).opacity == pytest.approx(0.5)
 
 
+def test_label_layers_saved_by_another_program_come_back_as_labels(tmp_path):
+    doc = rich_document()
+    lut = doc.label_set.lut()
+    trees = doc.layer(1).pixels
+    painted = np.zeros(trees.shape + (4,), np.uint8)
+    painted[trees != UNLABELED, :3] = lut[trees[trees != UNLABELED]]
+    painted[trees != UNLABELED, 3] = 255
+    cropped = painted[2:, 3:]  # another program stores the layer cropped, with an offset
+    photo = doc.layer(2).pixels.copy()
+    photo[..., 3] = 255
+    path = tmp_path / "resaved.ora"
+    layers = [("Trees", cropped, 3, 2, "1", "visible"), ("Photo", photo, 0, 0, "1", "visible")]
+    write_foreign(path, layers, w=40, h=30)  # top first, as stack.xml lists them
+    back = load_ora(path)
+    assert isinstance(back.layer(0), ImageLayer)  # a photo stays a photo
+    assert isinstance(back.layer(1), LabelLayer)
+    expected = np.full_like(trees, UNLABELED)
+    expected[2:, 3:] = trees[2:, 3:]
+    assert np.array_equal(back.layer(1).pixels, expected)
+    half = painted.copy()
+    half[0, 0] = (*lut[TREE], 128)  # a soft edge: not a label layer
+    write_foreign(path, [("Soft", half, 0, 0, "1", "visible")], w=40, h=30)
+    assert isinstance(load_ora(path).layer(0), ImageLayer)
+
+
+def test_krita_opens_our_layers_and_its_saved_file_reopens_losslessly(tmp_path):
+    """Needs Krita and xvfb-run (Debian: krita xvfb); skipped where they are not installed."""
+    import shutil
+    import subprocess
+
+    if not (shutil.which("krita") and shutil.which("xvfb-run")):
+        pytest.skip("krita and xvfb-run are not installed")
+    doc = rich_document()
+    doc.set_visible(2, True)
+    doc.set_opacity(1, 1.0)
+    ours = tmp_path / "ours.ora"
+    save_ora(doc, ours)
+    theirs, merged = tmp_path / "theirs.ora", tmp_path / "krita.png"
+    for target in (theirs, merged):
+        subprocess.run(
+            ["xvfb-run", "-a", "krita", str(ours), "--export", "--export-filename", str(target)],
+            capture_output=True, timeout=180, check=True,
+        )  # fmt: skip
+    with zipfile.ZipFile(ours) as zf:
+        expected = np.asarray(Image.open(io.BytesIO(zf.read("mergedimage.png"))).convert("RGBA"))
+    assert np.array_equal(np.asarray(Image.open(merged).convert("RGBA")), expected)
+    back = load_ora(theirs)
+    assert [layer.name for layer in back.layers] == [layer.name for layer in doc.layers]
+    assert isinstance(back.layer(0), LabelLayer) and isinstance(back.layer(1), LabelLayer)
+    assert np.array_equal(back.composite_labels(), doc.composite_labels())
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
