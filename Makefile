@@ -36,10 +36,14 @@ test: lint
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider
 
+# Each prints ratios against a baseline timed in the same run (see README and docs/).
 bench: $(STAMP_TEST)
 	$(PY) bench/spade.py
-	$(PY) bench/singan.py
+	$(PY) bench/spade_train.py
+	QT_QPA_PLATFORM=offscreen $(PY) bench/canvas.py
+	QT_QPA_PLATFORM=offscreen $(PY) bench/ui_synthesis.py
 	$(PY) bench/default_model.py
+	$(PY) bench/singan.py
 
 train-default: $(STAMP_RUN)
 	$(PY) -m ml spade train-default --out resources/models/landscape-256
