@@ -132,6 +132,8 @@ def write_card_readme(folder: Path, card: ModelCard, training: dict, presets: li
     """The human-readable model card next to the weights."""
     hw = training.get("hardware") or {}
     minutes = training["seconds"] / 60
+    seen = training["steps"] * training["batch_size"]
+    scenes = training["data_seeds"][1] - training["data_seeds"][0] + 1
     lines = [
         f"# {card.name}",
         "",
@@ -152,7 +154,8 @@ def write_card_readme(folder: Path, card: ModelCard, training: dict, presets: li
         f"- Data: procedural scenes of `ml/data`, seeds {training['data_seeds'][0]}.."
         f"{training['data_seeds'][1]} (renderer {training['renderer']}), 256 px, random flips.",
         f"- Steps: {training['steps']} at batch {training['batch_size']}, "
-        f"{minutes:.1f} minutes of training.",
+        f"{minutes:.1f} minutes of training: {seen} training pictures seen, "
+        f"{seen / scenes:.2f} passes over the data.",
         f"- Hardware: {hw.get('description', 'unknown')}.",
         f"- Objective: {training['objective']}. No VGG19 weights can be fetched, so the multi-scale"
         " L1 term stands in for the perceptual loss (cVAE-GAN style).",
@@ -168,6 +171,17 @@ def write_card_readme(folder: Path, card: ModelCard, training: dict, presets: li
     ]
     if figures:
         lines += evaluation_lines(figures)
+    lines += [
+        "## Limits",
+        "",
+        "A compact network trained for about an hour of CPU time: layouts and class colours "
+        "follow the label map, but textures are soft and short of the procedural pictures' "
+        "detail, and the style code barely changes the look yet (the six presets render "
+        "nearly alike). More "
+        "steps (`--steps`, or a GPU) improve both; the command above resumes from the last "
+        "checkpoint when its run folder is kept.",
+        "",
+    ]
     (folder / CARD_README).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -189,4 +203,22 @@ def evaluation_lines(figures: dict) -> list[str]:
         f"Other procedural pictures score SWD {figures['swd_real']:.4f} and the pictures "
         f"themselves fidelity {figures['fidelity_real']:.3f}: the floor and the ceiling.",
         "",
+        comparison(figures),
+        "",
     ]
+
+
+def comparison(figures: dict) -> str:
+    """One plain sentence on where the model stands against the flat-colour baseline."""
+    def word(ours: float, flat: float, lower_better: bool) -> str:
+        if abs(ours - flat) <= 0.01 * max(abs(flat), 1e-9) + 1e-3:
+            return "matches"
+        return "beats" if (ours < flat) == lower_better else "trails"
+
+    parts = []
+    for base, name, them in (("flat", "the flat class colours", "them"),
+                             ("untrained", "the untrained network", "it")):
+        swd = word(figures["swd"], figures[f"swd_{base}"], True)
+        fid = word(figures["fidelity"], figures[f"fidelity_{base}"], False)
+        parts.append(f"{swd} {name} on patch SWD and {fid} {them} on label fidelity")
+    return "The model " + "; it ".join(parts) + "."
