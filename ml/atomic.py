@@ -41,9 +41,13 @@ def _final_mode(target: Path) -> int:
     try:
         return target.stat().st_mode & 0o777
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> None:
@@ -65,6 +69,7 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         if target.exists():
             raise FileExistsError(f"{target} already exists")
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the folder from others
         os.replace(tmp, target)
     finally:
         if tmp.exists():

@@ -79,9 +79,12 @@ def test_atomic_write_gives_normal_permissions(tmp_path):
     umask = os.umask(0o022)
     try:
         atomic.atomic_write_text(tmp_path / "new.txt", "x")
+        with atomic.atomic_dir(tmp_path / "folder") as folder:
+            (folder / "inside.txt").write_text("x")
     finally:
         os.umask(umask)
     assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "folder").stat().st_mode & 0o777 == 0o755
     existing = tmp_path / "shared.txt"
     existing.write_text("old")
     existing.chmod(0o664)
