@@ -104,13 +104,19 @@ PAINTERS: dict[str, Callable[[QPainter], None]] = {
 }
 
 
-def painted_icon(name: str) -> QIcon:
-    """The named tool icon at the screen's device pixel ratio."""
+def device_pixmap(size: int) -> QPixmap:
+    """A transparent size x size pixmap at the screen's device pixel ratio (sharp on high DPI)."""
     app = QApplication.instance()
     ratio = app.devicePixelRatio() if app is not None else 1.0  # type: ignore[union-attr]
-    pixmap = QPixmap(round(SIZE * ratio), round(SIZE * ratio))
+    pixmap = QPixmap(round(size * ratio), round(size * ratio))
     pixmap.setDevicePixelRatio(ratio)
     pixmap.fill(Qt.GlobalColor.transparent)
+    return pixmap
+
+
+def painted_icon(name: str) -> QIcon:
+    """The named tool icon at the screen's device pixel ratio."""
+    pixmap = device_pixmap(SIZE)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(QPen(INK, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
