@@ -7,13 +7,13 @@ import importlib
 import sys
 
 # Each module exposes `register(subparsers)`, adding its parser with `func` set as default.
-ENGINE_CLIS: tuple[str, ...] = ("ml.singan.cli", "ml.data.cli", "ml.spade.cli")
+ENGINE_CLIS: tuple[str, ...] = ("ml.spade.cli", "ml.singan.cli", "ml.data.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ml",
-        description="Spadework's engines without the GUI: SPADE/GauGAN and SinGAN.",
+        description="Spadework's engines without the GUI: SPADE/GauGAN, SinGAN and the procedural training data.",
     )
     sub = parser.add_subparsers(dest="engine", metavar="ENGINE")
     for module in ENGINE_CLIS:
