@@ -6,9 +6,9 @@ project's trainer, checkpoints as it goes (a rerun resumes), and exports the mod
 style presets, a model card and a loss plot (see `ml.data.export`).
 
 No VGG19 weights can be fetched here, so the perceptual term of the official objective is
-replaced by a multi-scale L1 reconstruction term, as in the cVAE-GAN (the encoder sees the
-real picture, so reconstructing it is well posed). It lets a small CPU budget reach coherent
-pictures; the GAN and feature-matching terms keep the texture.
+replaced by the trainer's multi-scale L1 reconstruction term (`lambda_l1`), as in the cVAE-GAN
+(the encoder sees the real picture, so reconstructing it is well posed). It lets a small CPU
+budget reach coherent pictures; the GAN and feature-matching terms keep the texture.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from ml.data.dataset import cached_scenes, renderer_hash
 from ml.devices import describe
@@ -39,21 +37,6 @@ log = logging.getLogger(__name__)
 LOSS_LOG = "losses.jsonl"
 RUN_INFO = "default-run.json"
 HARDWARE = "hardware.json"
-# The trainer reports the term in its perceptual slot as G_VGG; here it is the L1 pyramid.
-LOSS_NAMES = {"G_VGG": "G_L1"}
-
-
-class PyramidL1(nn.Module):
-    """Mean L1 distance between two images at full, half and quarter resolution."""
-
-    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        total = (fake - real).abs().mean()
-        for _ in range(2):
-            fake, real = F.avg_pool2d(fake, 2), F.avg_pool2d(real, 2)
-            total = total + (fake - real).abs().mean()
-        return total / 3.0
-
-
 @dataclass
 class RunSettings:
     """The choices that fix a default-model run, recorded in the model card."""
@@ -77,7 +60,8 @@ class RunSettings:
 
     def train_config(self, device: str, checkpoint_every: int) -> TrainConfig:
         return TrainConfig(self.generator(), batch_size=self.batch, lr_g=self.lr_g,
-                           lr_d=self.lr_d, lambda_vgg=self.l1, ndf=self.ndf, seed=self.seed,
+                           lr_d=self.lr_d, lambda_vgg=0.0, lambda_l1=self.l1, ndf=self.ndf,
+                           seed=self.seed,
                            device=device, checkpoint_every=checkpoint_every, keep_checkpoints=2,
                            preview_every=0, label_set="landscape")
 
@@ -107,11 +91,12 @@ def make_trainer(settings: RunSettings, data: ArrayDataset, run_dir: Path, devic
         if saved != settings.__dict__:
             raise ValueError(f"{run_dir} holds a run with other settings; use --fresh to restart")
         trainer = Trainer.resume(run_dir, data, device=device)
+        if trainer.config.lambda_l1 != settings.l1:
+            raise ValueError(f"{run_dir} holds a run of an older objective; use --fresh to restart")
     else:
         run_dir.mkdir(parents=True, exist_ok=True)
         info.write_text(json.dumps(settings.__dict__), encoding="utf-8")
         trainer = Trainer(settings.train_config(device, checkpoint_every), data, run_dir)
-    trainer.vgg_loss = PyramidL1().to(trainer.device)  # the perceptual slot: see module doc
     if not (run_dir / HARDWARE).is_file():
         hardware = {"description": _describe_hardware(trainer.device), "torch": torch.__version__}
         (run_dir / HARDWARE).write_text(json.dumps(hardware), encoding="utf-8")
@@ -143,7 +128,7 @@ def train(trainer: Trainer, run_dir: Path, steps: int, minutes: float) -> int:
     with open(log_path, "a", encoding="utf-8") as fh:
         progress: TrainProgress
         for progress in trainer.iterate(steps):
-            losses = {LOSS_NAMES.get(k, k): round(v, 5) for k, v in progress.losses.items()}
+            losses = {k: round(v, 5) for k, v in progress.losses.items()}
             row = {"step": progress.step, "seconds": round(trainer.trained_seconds, 2), **losses}
             fh.write(json.dumps(row) + "\n")
             fh.flush()

@@ -147,6 +147,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             lambda_feat=args.lambda_feat,
             lambda_vgg=args.lambda_vgg,
             lambda_kld=args.lambda_kld,
+            lambda_l1=args.lambda_l1,
             vgg_weights=args.vgg_weights,
             ndf=args.ndf,
             num_D=args.num_d,
@@ -242,6 +243,10 @@ def add_train_parsers(subparsers: argparse._SubParsersAction) -> None:
     o.add_argument("--lambda-feat", type=float, default=10.0)
     o.add_argument("--lambda-vgg", type=float, default=10.0)
     o.add_argument("--lambda-kld", type=float, default=0.05)
+    o.add_argument(
+        "--lambda-l1", type=float, default=0.0,
+        help="multi-scale L1 reconstruction term, a stand-in for VGG without weights (0: off)",
+    )
     o.add_argument("--vgg-weights", help="local torchvision vgg19 weights file for the VGG loss")
     o.add_argument("--ndf", type=int, default=64)
     o.add_argument("--num-d", type=int, default=2)

@@ -54,6 +54,19 @@ def kld_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
 
 
+def pyramid_l1_loss(fake: torch.Tensor, real: torch.Tensor, levels: int = 3) -> torch.Tensor:
+    """Mean L1 distance at full, half, quarter… resolution, averaged over the levels.
+
+    A reconstruction term for training without VGG19 weights (as in the cVAE-GAN): with the
+    style encoder seeing the real picture, reconstructing it is well posed.
+    """
+    total = (fake - real).abs().mean()
+    for _ in range(levels - 1):
+        fake, real = F.avg_pool2d(fake, 2), F.avg_pool2d(real, 2)
+        total = total + (fake - real).abs().mean()
+    return total / levels
+
+
 class VGG19Features(nn.Module):
     """torchvision's vgg19 convolutional trunk, cut into the five perceptual-loss slices."""
 

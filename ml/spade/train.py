@@ -62,6 +62,7 @@ from ml.spade.losses import (
     hinge_g_loss,
     kld_loss,
     load_vgg19,
+    pyramid_l1_loss,
 )
 from ml.spade.networks import ConvEncoder, MultiscaleDiscriminator, SPADEGenerator, init_weights
 
@@ -88,6 +89,8 @@ class TrainConfig:
     the just-updated generator; False reuses the generator step's fakes, one generator pass
     less per step (as pix2pixHD does). `cpu_bf16` runs CPU steps under bfloat16 autocast,
     about twice as fast on CPUs with native bf16 (AVX512-BF16, AMX); `amp` is the CUDA switch.
+    `lambda_l1` (official: 0) adds a multi-scale L1 reconstruction term, a stand-in for the
+    perceptual loss when no VGG19 weights file is at hand.
     """
 
     generator: GeneratorConfig
@@ -99,6 +102,7 @@ class TrainConfig:
     lambda_feat: float = 10.0
     lambda_vgg: float = 10.0
     lambda_kld: float = 0.05
+    lambda_l1: float = 0.0
     vgg_weights: str | None = None
     ndf: int = 64
     num_D: int = 2
@@ -394,6 +398,8 @@ class Trainer:
                 }
                 if self.vgg_loss is not None:
                     losses["G_VGG"] = self.vgg_loss(fake.float(), batch.real).float() * c.lambda_vgg
+                if c.lambda_l1 > 0:
+                    losses["G_L1"] = pyramid_l1_loss(fake.float(), batch.real) * c.lambda_l1
                 if kld is not None:
                     losses["G_KLD"] = kld
         finally:

@@ -175,6 +175,18 @@ def test_vgg_loss_needs_a_local_file(tmp_path, caplog):
         Trainer(tiny_config(vgg_weights=bad), data)
 
 
+def test_l1_term_stands_in_for_vgg_without_a_warning(caplog):
+    images, labels = scenes(2)
+    data = ArrayDataset(images, labels, crop_size=32)
+    with caplog.at_level(logging.WARNING):
+        trainer = Trainer(tiny_config(lambda_vgg=0.0, lambda_l1=10.0), data)
+    assert "VGG19" not in caplog.text
+    losses, _ = trainer.train_step()
+    assert losses["G_L1"] > 0 and "G_VGG" not in losses
+    plain, _ = Trainer(tiny_config(lambda_vgg=0.0), data).train_step()
+    assert "G_L1" not in plain
+
+
 def test_vgg_file_with_pickled_code_is_refused(tmp_path):
     images, labels = scenes(2)
 
