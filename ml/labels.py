@@ -90,11 +90,22 @@ class LabelSet:
             shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")
             raise LabelError(f"label ids not in the {self.title} label set: {shown}")
 
-    def colors_to_ids(self, rgb: np.ndarray) -> np.ndarray:
-        """Exact colour match of a colour-coded label image; unknown colours are named."""
+    def colors_to_ids(self, rgb: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
+        """Exact colour match of a colour-coded label image; unknown colours are named.
+
+        With `alpha`, fully transparent pixels are "no label" (the set's `unlabeled` id).
+        """
         rgb = np.asarray(rgb)
         if rgb.ndim != 3 or rgb.shape[2] < 3:
             raise LabelError("a colour-coded label image must be RGB")
+        if alpha is not None and (np.asarray(alpha) == 0).any():
+            if self.unlabeled is None:
+                raise LabelError(f"transparent pixels, but the {self.title} set has no 'no label'")
+            opaque = np.asarray(alpha) > 0
+            ids = np.full(rgb.shape[:2], self.unlabeled, np.int32)
+            if opaque.any():
+                ids[opaque] = self.colors_to_ids(rgb[opaque][None])[0]
+            return ids
         packed = _pack(rgb[..., :3])
         colours = {(_pack(np.array(c.color, dtype=np.uint8))).item(): c.id for c in self.classes}
         uniq, inverse = np.unique(packed, return_inverse=True)

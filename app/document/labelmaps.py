@@ -34,7 +34,7 @@ def read_label_map(path: str | os.PathLike, label_set: LabelSet) -> np.ndarray:
         if raw.ndim == 2:
             label_set.validate(raw)
             return raw.astype(np.uint8)
-        return _colours_to_ids(raw, _alpha(path), label_set)
+        return label_set.colors_to_ids(raw, _alpha(path)).astype(np.uint8)
     except LabelError as exc:
         raise LabelError(f"{path.name}: {exc}") from None
 
@@ -44,18 +44,6 @@ def _alpha(path: Path) -> np.ndarray | None:
         if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
             return np.asarray(img.convert("RGBA"))[..., 3]
     return None
-
-
-def _colours_to_ids(rgb: np.ndarray, alpha: np.ndarray | None, label_set: LabelSet) -> np.ndarray:
-    if alpha is None or not (alpha == 0).any():
-        return label_set.colors_to_ids(rgb).astype(np.uint8)
-    if label_set.unlabeled is None:
-        raise LabelError(f"transparent pixels, but the {label_set.title} set has no 'no label'")
-    ids = np.full(rgb.shape[:2], label_set.unlabeled, np.uint8)
-    opaque = alpha > 0
-    if opaque.any():
-        ids[opaque] = label_set.colors_to_ids(rgb[opaque][None])[0]
-    return ids
 
 
 def document_from_label_map(

@@ -278,12 +278,9 @@ def _painted_labels(rgba: np.ndarray, label_set: LabelSet) -> np.ndarray | None:
     if not opaque.any() or not (opaque | (alpha == 0)).all():
         return None
     try:
-        found = label_set.colors_to_ids(rgba[opaque][None, :, :3])[0]
+        return label_set.colors_to_ids(rgba[..., :3], alpha).astype(np.uint8)
     except LabelError:
         return None
-    ids = np.full(alpha.shape, UNLABELED, np.uint8)
-    ids[opaque] = found
-    return ids
 
 
 def _document(root: ET.Element) -> Document:
