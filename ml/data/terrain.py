@@ -20,6 +20,24 @@ def _ridge_shading(ridge: np.ndarray, light: float, rows: int, reach: float) -> 
     return face[None, :] * np.exp(-depth / reach)
 
 
+Band = tuple[int, int, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _silhouette(ridge: np.ndarray, base: int) -> Band | None:
+    """Rows from the crest down to `base`: (top, rows, ys, coverage, depth below the crest).
+
+    None when the silhouette is under three rows tall (nothing worth painting).
+    """
+    top = int(max(0, np.floor(ridge.min())))
+    rows = base + 3 - top
+    if rows < 3:
+        return None
+    ys = (np.arange(rows, dtype=np.float32) + top)[:, None]
+    alpha = np.clip(ys - ridge[None, :] + 0.5, 0.0, 1.0)
+    below = np.maximum(ys - ridge[None, :], 0.0)
+    return top, rows, ys, alpha, below
+
+
 def paint_mountains(canvas: Canvas, rng: np.random.Generator, base: int, height: float,
                     distance: float, snowline: float | None) -> None:
     """One range whose highest peaks reach `height` pixels above `base`.
@@ -31,13 +49,10 @@ def paint_mountains(canvas: Canvas, rng: np.random.Generator, base: int, height:
     crest = (crest - crest.min()) / max(float(np.ptp(crest)), 1e-6)
     envelope = 0.55 + 0.45 * np.tanh(fbm1d(rng, w, cell=220 * u, octaves=2))
     ridge = base - height * (0.12 + 0.88 * crest * envelope)
-    top = int(max(0, np.floor(ridge.min())))
-    rows = base + 3 - top
-    if rows < 3:
+    band = _silhouette(ridge, base)
+    if band is None:
         return
-    ys = (np.arange(rows, dtype=np.float32) + top)[:, None]
-    alpha = np.clip(ys - ridge[None, :] + 0.5, 0.0, 1.0)
-    below = np.maximum(ys - ridge[None, :], 0.0)
+    top, rows, ys, alpha, below = band
     elev = np.clip((base - ys) / max(height, 1.0), 0.0, 1.0)
     gully = fbm(rng, (rows, w), cell=26 * u, octaves=6, stretch=(2.2, 0.7))
     gully += 0.5 * fbm(rng, (rows, w), cell=7 * u, octaves=3, stretch=(2.5, 0.6))
@@ -75,13 +90,10 @@ def paint_hills(canvas: Canvas, rng: np.random.Generator, base: int, height: flo
     line = fbm1d(rng, w, cell=float(rng.uniform(120, 260)) * u, octaves=3, persistence=0.4)
     line = (line - line.min()) / max(float(np.ptp(line)), 1e-6)
     ridge = base - height * (0.25 + 0.75 * line)
-    top = int(max(0, np.floor(ridge.min())))
-    rows = base + 3 - top
-    if rows < 3:
+    band = _silhouette(ridge, base)
+    if band is None:
         return
-    ys = (np.arange(rows, dtype=np.float32) + top)[:, None]
-    alpha = np.clip(ys - ridge[None, :] + 0.5, 0.0, 1.0)
-    below = np.maximum(ys - ridge[None, :], 0.0)
+    top, rows, ys, alpha, below = band
     swell = fbm(rng, (rows, w), cell=60 * u, octaves=4)
     gx = cv2.Sobel(swell, cv2.CV_32F, 1, 0, ksize=3)
     gx /= max(float(np.abs(gx).mean()) * 3.0, 1e-6)
