@@ -379,7 +379,8 @@ def infer_config(
     if use_vae:
         crop, aspect = _vae_grid(fc.shape[0] // (16 * ngf), mode, crop, aspect, where)
     try:
-        cfg = GeneratorConfig(*layout, ngf, mode, crop, aspect, use_vae, z_dim)
+        cfg = GeneratorConfig(*layout, ngf, mode, crop, aspect, use_vae, z_dim,
+                              spade_hidden=shared.shape[0])
     except ValueError as exc:
         raise CheckpointError(f"{where}: {exc}") from None
     return Inferred(cfg, dataset, label_set)

@@ -20,6 +20,10 @@ class GeneratorConfig:
     aspect_ratio: float = 1.0
     use_vae: bool = False
     z_dim: int = 256
+    # Width of every SPADE layer's label branch. The official code fixes it at 128; a
+    # compact model trained here may choose less (at 256 px the label branches are most of
+    # a small generator's work).
+    spade_hidden: int = 128
 
     def __post_init__(self) -> None:
         if self.num_upsampling_layers not in UPSAMPLING_LAYERS:
@@ -27,8 +31,8 @@ class GeneratorConfig:
                 f"num_upsampling_layers must be one of {', '.join(UPSAMPLING_LAYERS)}, "
                 f"not {self.num_upsampling_layers!r}"
             )
-        if self.label_nc < 1 or self.ngf < 1 or self.z_dim < 1:
-            raise ValueError("label_nc, ngf and z_dim must be positive")
+        if self.label_nc < 1 or self.ngf < 1 or self.z_dim < 1 or self.spade_hidden < 1:
+            raise ValueError("label_nc, ngf, z_dim and spade_hidden must be positive")
         if self.aspect_ratio <= 0:
             raise ValueError("aspect_ratio must be positive")
         if self.crop_size < self.stride:

@@ -26,7 +26,6 @@ from ml.spade.inputs import LabelInput
 from ml.spade.networks import (
     LEAK,
     SPADE,
-    SPADE_HIDDEN,
     SPADEGenerator,
     SPADEResnetBlock,
     block_names,
@@ -156,6 +155,7 @@ class Level:
         self.keys = keys
         self.shared = OneHotConv([s.mlp_shared[0] for s in spades], classes, has_edge, device)
         self.heads = [ModulationHead(s, device) for s in spades]
+        self.hidden = spades[0].hidden  # one generator has one width for every layer
 
     def allocate(
         self, hw: tuple[int, int], device: torch.device
@@ -175,7 +175,7 @@ class Level:
         return targets
 
     def _band_rows(self, width: int) -> int:
-        return max(1, BAND_BYTES // ((width + 2) * len(self.heads) * SPADE_HIDDEN * 4))
+        return max(1, BAND_BYTES // ((width + 2) * len(self.heads) * self.hidden * 4))
 
     def fill(
         self, maps: LevelMaps, rect: Rect, targets: list[tuple[torch.Tensor, torch.Tensor]]
@@ -199,7 +199,7 @@ class Level:
         # Zero padding only where the hidden region was clipped by the image border.
         hidden = F.pad(hidden, (1 - (x0 - hx0), 1 - (hx1 - x1), 1 - (y0 - hy0), 1 - (hy1 - y1)))
         return [
-            head(hidden[:, i * SPADE_HIDDEN : (i + 1) * SPADE_HIDDEN])
+            head(hidden[:, i * self.hidden : (i + 1) * self.hidden])
             for i, head in enumerate(self.heads)
         ]
 

@@ -19,16 +19,23 @@ LEAK = 0.2
 
 
 class SPADE(nn.Module):
-    """Parameter-free batch norm, then a per-pixel scale and shift predicted from the labels."""
+    """Parameter-free batch norm, then a per-pixel scale and shift predicted from the labels.
 
-    def __init__(self, norm_nc: int, label_nc: int) -> None:
+    `hidden` is the width of the label branch (official: 128 at every resolution).
+    """
+
+    def __init__(self, norm_nc: int, label_nc: int, hidden: int = SPADE_HIDDEN) -> None:
         super().__init__()
         self.param_free_norm = nn.BatchNorm2d(norm_nc, affine=False)
         self.mlp_shared = nn.Sequential(
-            nn.Conv2d(label_nc, SPADE_HIDDEN, kernel_size=3, padding=1), nn.ReLU()
+            nn.Conv2d(label_nc, hidden, kernel_size=3, padding=1), nn.ReLU()
         )
-        self.mlp_gamma = nn.Conv2d(SPADE_HIDDEN, norm_nc, kernel_size=3, padding=1)
-        self.mlp_beta = nn.Conv2d(SPADE_HIDDEN, norm_nc, kernel_size=3, padding=1)
+        self.mlp_gamma = nn.Conv2d(hidden, norm_nc, kernel_size=3, padding=1)
+        self.mlp_beta = nn.Conv2d(hidden, norm_nc, kernel_size=3, padding=1)
+
+    @property
+    def hidden(self) -> int:
+        return self.mlp_shared[0].out_channels
 
     def modulation(self, segmap: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(gamma, beta) for a label map already at the activation's size: labels only."""
@@ -45,7 +52,7 @@ class SPADE(nn.Module):
 class SPADEResnetBlock(nn.Module):
     """Two SPADE-normalised 3x3 convs plus a (learned when widths differ) shortcut."""
 
-    def __init__(self, fin: int, fout: int, semantic_nc: int) -> None:
+    def __init__(self, fin: int, fout: int, semantic_nc: int, hidden: int = SPADE_HIDDEN) -> None:
         super().__init__()
         self.learned_shortcut = fin != fout
         fmiddle = min(fin, fout)
@@ -53,10 +60,10 @@ class SPADEResnetBlock(nn.Module):
         self.conv_1 = spectral_norm(nn.Conv2d(fmiddle, fout, kernel_size=3, padding=1))
         if self.learned_shortcut:
             self.conv_s = spectral_norm(nn.Conv2d(fin, fout, kernel_size=1, bias=False))
-        self.norm_0 = SPADE(fin, semantic_nc)
-        self.norm_1 = SPADE(fmiddle, semantic_nc)
+        self.norm_0 = SPADE(fin, semantic_nc, hidden)
+        self.norm_1 = SPADE(fmiddle, semantic_nc, hidden)
         if self.learned_shortcut:
-            self.norm_s = SPADE(fin, semantic_nc)
+            self.norm_s = SPADE(fin, semantic_nc, hidden)
 
     def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
         x_s = self.conv_s(self.norm_s(x, seg)) if self.learned_shortcut else x
@@ -92,17 +99,17 @@ class SPADEGenerator(nn.Module):
             self.fc = nn.Linear(cfg.z_dim, 16 * nf * sw * sh)
         else:
             self.fc = nn.Conv2d(cfg.semantic_nc, 16 * nf, kernel_size=3, padding=1)
-        s = cfg.semantic_nc
-        self.head_0 = SPADEResnetBlock(16 * nf, 16 * nf, s)
-        self.G_middle_0 = SPADEResnetBlock(16 * nf, 16 * nf, s)
-        self.G_middle_1 = SPADEResnetBlock(16 * nf, 16 * nf, s)
-        self.up_0 = SPADEResnetBlock(16 * nf, 8 * nf, s)
-        self.up_1 = SPADEResnetBlock(8 * nf, 4 * nf, s)
-        self.up_2 = SPADEResnetBlock(4 * nf, 2 * nf, s)
-        self.up_3 = SPADEResnetBlock(2 * nf, 1 * nf, s)
+        s, hid = cfg.semantic_nc, cfg.spade_hidden
+        self.head_0 = SPADEResnetBlock(16 * nf, 16 * nf, s, hid)
+        self.G_middle_0 = SPADEResnetBlock(16 * nf, 16 * nf, s, hid)
+        self.G_middle_1 = SPADEResnetBlock(16 * nf, 16 * nf, s, hid)
+        self.up_0 = SPADEResnetBlock(16 * nf, 8 * nf, s, hid)
+        self.up_1 = SPADEResnetBlock(8 * nf, 4 * nf, s, hid)
+        self.up_2 = SPADEResnetBlock(4 * nf, 2 * nf, s, hid)
+        self.up_3 = SPADEResnetBlock(2 * nf, 1 * nf, s, hid)
         final_nc = nf
         if cfg.num_upsampling_layers == "most":
-            self.up_4 = SPADEResnetBlock(1 * nf, nf // 2, s)
+            self.up_4 = SPADEResnetBlock(1 * nf, nf // 2, s, hid)
             final_nc = nf // 2
         self.conv_img = nn.Conv2d(final_nc, 3, kernel_size=3, padding=1)
         self.up = nn.Upsample(scale_factor=2)

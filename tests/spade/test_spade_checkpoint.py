@@ -83,6 +83,19 @@ def test_custom_vae_with_encoder_round_trips(spadework_home, tmp_path):
         assert torch.equal(enc(img)[0], model.encoder(img)[0])
 
 
+def test_narrow_label_branch_is_inferred_from_the_tensors(spadework_home, tmp_path):
+    cfg = GeneratorConfig(15, True, True, ngf=4, crop_size=64, use_vae=True, z_dim=8,
+                          spade_hidden=16)
+    gen = random_generator(cfg)
+    pth = _save(gen.state_dict(), tmp_path / "narrow" / "latest_net_G.pth")
+    (pth.parent / "opt.txt").write_text("   crop_size: 64\n")
+    model = load_model(import_checkpoint(pth, label_set="landscape"))
+    assert model.card.config.spade_hidden == 16
+    assert_same_state(gen, model.generator)
+    z = torch.randn(1, 8)
+    assert torch.equal(_render(gen, cfg, z), _render(model.generator, cfg, z))
+
+
 def test_parametrized_spectral_norm_names_are_mapped(spadework_home, tmp_path):
     gen = random_generator(COCO_SMALL)
     renamed = {}

@@ -19,6 +19,9 @@ CONFIGS = {
         12, False, True, ngf=8, crop_size=64, use_vae=True, z_dim=16
     ),
     "most": GeneratorConfig(6, True, False, ngf=4, num_upsampling_layers="most", crop_size=256),
+    "narrow-label-branch": GeneratorConfig(
+        15, True, True, ngf=8, crop_size=64, use_vae=True, z_dim=16, spade_hidden=24
+    ),
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ml.spade.config import GeneratorConfig
-from ml.spade.networks import ConvEncoder, MultiscaleDiscriminator, SPADEGenerator
+from ml.spade.networks import SPADE, ConvEncoder, MultiscaleDiscriminator, SPADEGenerator
 
 REF = Path("/work/shared/reference/spade")
 RELEASED = {
@@ -64,6 +64,17 @@ def test_vae_and_most_variants():
     assert _count(vae) == counts["coco_vae"]["G_params"]
     assert _count(most) == counts["coco_most_512"]["G_params"]
     assert {k: list(v.shape) for k, v in enc.state_dict().items()} == counts["coco_vae"]["E_keys"]
+
+
+def test_spade_hidden_sets_every_label_branch_width():
+    narrow = SPADEGenerator(GeneratorConfig(5, True, False, ngf=4, crop_size=64, spade_hidden=8))
+    widths = {m.mlp_shared[0].out_channels for m in narrow.modules() if isinstance(m, SPADE)}
+    assert widths == {8}
+    assert {m.mlp_gamma.in_channels for m in narrow.modules() if isinstance(m, SPADE)} == {8}
+    official = SPADEGenerator(GeneratorConfig(5, True, False, ngf=4, crop_size=64))
+    assert {m.hidden for m in official.modules() if isinstance(m, SPADE)} == {128}
+    with pytest.raises(ValueError, match="spade_hidden"):
+        GeneratorConfig(5, True, False, spade_hidden=0)
 
 
 def test_small_generator_runs_at_native_and_other_sizes():
