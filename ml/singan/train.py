@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ml.atomic import atomic_write_text
+from ml.cancel import CancelWatch, layers
 from ml.devices import pick_device
 from ml.images import read_rgb, to_rgb_array
 from ml.singan.imresize import imresize
@@ -232,7 +233,7 @@ class _ScaleTrainer:
         (grad,) = torch.autograd.grad(out.sum(), mix, create_graph=True)
         return ((grad.norm(2, dim=1) - 1.0) ** 2).mean() * self.cfg.gp_weight
 
-    def iteration(self, cancel: threading.Event | None) -> dict[str, float]:
+    def iteration(self) -> dict[str, float]:
         """One official iteration: d_steps critic updates, then g_steps generator updates."""
         cfg, m = self.cfg, self.model
         noise_top = m.draw_noise(self.n, m.sizes[self.n], self.rng)
@@ -240,7 +241,6 @@ class _ScaleTrainer:
             bases = self._frozen_random(cfg.d_steps)
         self.critic.requires_grad_(True)
         for j in range(cfg.d_steps):
-            _check(cancel)
             noises = self._noises()
             noises[-1] = noise_top
             base = bases[j : j + 1]
@@ -255,7 +255,6 @@ class _ScaleTrainer:
         self.critic.requires_grad_(False)
         z_rec = [m.z_rec[st.n] for st in self.stages]
         for _ in range(cfg.g_steps):
-            _check(cancel)
             self.opt_g.zero_grad(set_to_none=True)
             fake = self._chain(base, noises)
             g_adv = -self.critic(fake).mean()
@@ -277,9 +276,13 @@ class _ScaleTrainer:
         self.critic.eval().requires_grad_(False)
 
 
+def _cancelled() -> TrainingCancelled:
+    return TrainingCancelled("training was cancelled")
+
+
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
-        raise TrainingCancelled("training was cancelled")
+        raise _cancelled()
 
 
 # ------------------------------------------------------------------------ scale setup
@@ -455,9 +458,11 @@ def _run_scales(model: SinGANModel, job: _Job, scales: Sequence[int]) -> None:
         trainer = _ScaleTrainer(model, job.cfg, n, critic, rng, job.iterations, job.prev_transform)
         clock.begin_scale()
         losses: dict[str, float] = {}
+        watch = CancelWatch(job.cancel, _cancelled, layers(*model.generators, critic))
         try:
             for it in range(job.iterations):
-                losses = trainer.iteration(job.cancel)
+                with watch:
+                    losses = trainer.iteration()
                 if it + 1 < job.iterations:
                     report(n, it + 1, losses, None)
         finally:

@@ -50,6 +50,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from ml.cancel import CancelWatch, layers
 from ml.spade import distributed as dist_util
 from ml.spade import train_state as ts
 from ml.spade.config import GeneratorConfig
@@ -186,28 +187,6 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
     """A (3, H, W) tensor in [-1, 1] as HxWx3 uint8, the official way (truncation)."""
     arr = ((image.detach().float().cpu().clamp(-1, 1) + 1) / 2 * 255).permute(1, 2, 0).numpy()
     return arr.astype(np.uint8)
-
-
-class _CancelWatch:
-    """Forward and backward hooks on the networks' blocks that stop a step when cancelled.
-
-    A step on a CPU can take seconds; checking between blocks keeps the response under one.
-    """
-
-    def __init__(self, modules: list[nn.Module], event: threading.Event) -> None:
-        self.event = event
-        self.handles = []
-        for m in modules:
-            self.handles.append(m.register_forward_pre_hook(self._check))
-            self.handles.append(m.register_full_backward_pre_hook(self._check))
-
-    def _check(self, *_args) -> None:
-        if self.event.is_set():
-            raise TrainingCancelled("training cancelled")
-
-    def remove(self) -> None:
-        for h in self.handles:
-            h.remove()
 
 
 class Trainer:
@@ -450,12 +429,12 @@ class Trainer:
         """
         if steps < self.step:
             raise ValueError(f"this run is already at step {self.step}, past {steps}")
-        watch = None
-        if cancel is not None and not self.ctx.enabled:
-            blocks = self._blocks(_unwrap(self.G)) + self._blocks(_unwrap(self.D))
-            if self.E is not None:
-                blocks += self._blocks(_unwrap(self.E))
-            watch = _CancelWatch(blocks, cancel)
+        # Under torchrun a process stopping alone would hang the others' collectives.
+        watch = CancelWatch(
+            None if self.ctx.enabled else cancel,
+            lambda: TrainingCancelled("training cancelled"),
+            layers(_unwrap(self.G), _unwrap(self.D), None if self.E is None else _unwrap(self.E)),
+        )
         start, start_step = time.monotonic(), self.step
         try:
             while self.step < steps:
@@ -463,7 +442,8 @@ class Trainer:
                 if dist_util.any_process(stop, self.ctx, self.device):
                     raise TrainingCancelled("training cancelled")
                 t0 = time.monotonic()
-                losses, fake = self.train_step()
+                with watch:
+                    losses, fake = self.train_step()
                 self.trained_seconds += time.monotonic() - t0
                 elapsed = time.monotonic() - start
                 rate = elapsed / (self.step - start_step)
@@ -484,9 +464,6 @@ class Trainer:
             if self.checkpoint_dir is not None and self.step > start_step:
                 self.save_checkpoint()
             raise
-        finally:
-            if watch is not None:
-                watch.remove()
 
     def train(
         self,
@@ -501,11 +478,6 @@ class Trainer:
             if callback is not None:
                 callback(progress)
         return last
-
-    @staticmethod
-    def _blocks(net: nn.Module) -> list[nn.Module]:
-        """Modules small enough that checking between them answers a cancel in time."""
-        return [m for m in net.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
 
     def _drop_partial_step(self) -> None:
         self.opt_g.zero_grad(set_to_none=True)

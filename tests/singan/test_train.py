@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from ml.singan.model import SinGANModel
+from ml.singan.networks import ScaleCritic
 from ml.singan.presets import FAST, PAPER, PREVIEW, TrainConfig, get_preset
 from ml.singan.train import TrainingCancelled, checkpoint_paths, retrain_scales, train
 
@@ -231,3 +232,29 @@ def test_cancel_from_another_thread_stops_at_the_next_step(tiny_image, tmp_path)
     assert outcome == ["cancelled"]
     # Checked before every critic and generator step: at most the iteration in flight ends.
     assert len(reports_after_cancel) <= 1
+
+
+def test_cancel_during_a_backward_pass_stops_before_the_update(tiny_image, tmp_path):
+    cancel = threading.Event()
+    calls = []
+    snapshot = {}
+
+    def on_forward(module, _inputs, output):
+        if not isinstance(module, ScaleCritic):
+            return
+        calls.append(cancel.is_set())
+        if len(calls) == 13:  # iteration 2's first critic step: D(real)
+            snapshot["critic"] = module
+            snapshot["weights"] = [p.detach().clone() for p in module.parameters()]
+            output.register_hook(lambda g: cancel.set())  # raised mid-backward
+
+    handle = torch.nn.modules.module.register_module_forward_hook(on_forward)
+    try:
+        with pytest.raises(TrainingCancelled):
+            train(tiny_image, TINY, out=tmp_path / "b.safetensors", device="cpu", cancel=cancel)
+    finally:
+        handle.remove()
+    assert len(calls) == 15 and not any(calls)  # D(real), D(fake), D(mix); nothing after
+    # The critic step whose backward was interrupted never reached its optimizer update.
+    after = list(snapshot["critic"].parameters())
+    assert all(torch.equal(a, b) for a, b in zip(after, snapshot["weights"], strict=True))
