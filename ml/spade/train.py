@@ -36,6 +36,7 @@ fresh_fakes_for_d=False; on a loaded machine torch.set_num_threads(1) is much fa
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import logging
@@ -91,7 +92,10 @@ class TrainConfig:
     less per step (as pix2pixHD does). `cpu_bf16` runs CPU steps under bfloat16 autocast,
     about twice as fast on CPUs with native bf16 (AVX512-BF16, AMX); `amp` is the CUDA switch.
     `lambda_l1` (official: 0) adds a multi-scale L1 reconstruction term, a stand-in for the
-    perceptual loss when no VGG19 weights file is at hand.
+    perceptual loss when no VGG19 weights file is at hand. `ema_decay` (official: 0, off)
+    keeps an exponential moving average of the generator's (and encoder's) weights, which
+    is what `save_model` exports: with small batches the live weights jitter from step to
+    step, their average renders cleaner pictures.
     """
 
     generator: GeneratorConfig
@@ -117,6 +121,7 @@ class TrainConfig:
     label_set: str | None = None
     fresh_fakes_for_d: bool = True
     cpu_bf16: bool = False
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.generator, dict):
@@ -127,6 +132,8 @@ class TrainConfig:
             raise ValueError("batch_size must be at least 1")
         if self.num_D < 1 or self.n_layers_D < 1 or self.ndf < 1:
             raise ValueError("num_D, n_layers_D and ndf must be positive")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError("ema_decay must be in [0, 1)")
 
     @property
     def use_vae(self) -> bool:
@@ -222,6 +229,7 @@ class Trainer:
                     init_weights(net)
         if init_model is not None:
             self._load_init_model(G, E, init_model)
+        self.G_ema, self.E_ema = self._averaged(G), self._averaged(E)
         if self.ctx.enabled:
             G = dist_util.convert_sync_batchnorm(G, self.device)
         self.G, self.D, self.E = self._place(G), self._place(D), self._place(E)
@@ -281,6 +289,52 @@ class Trainer:
                 raise ValueError(f"model {model.card.id!r} has no style encoder to fine-tune")
             E.load_state_dict(model.encoder.state_dict())
         self.source = f"fine-tuned from {model.card.id} ({model.card.name})"
+
+    def _averaged(self, net: nn.Module | None) -> nn.Module | None:
+        """The network's moving-average copy (eval mode, no gradients), when EMA is on."""
+        if net is None or self.config.ema_decay == 0.0:
+            return None
+        avg = copy.deepcopy(net).to(self.device, memory_format=torch.channels_last)
+        return avg.eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def _update_averages(self) -> None:
+        """avg <- decay * avg + (1 - decay) * live; buffers (batch-norm and spectral-norm
+        statistics) follow the live network."""
+        for live, avg in ((self.G, self.G_ema), (self.E, self.E_ema)):
+            if avg is None:
+                continue
+            live = _unwrap(live)
+            for p_avg, p in zip(avg.parameters(), live.parameters(), strict=True):
+                p_avg.lerp_(p, 1.0 - self.config.ema_decay)
+            for b_avg, b in zip(avg.buffers(), live.buffers(), strict=True):
+                b_avg.copy_(b)
+
+    @torch.no_grad()
+    def refresh_average_statistics(self, batches: int = 64) -> None:
+        """Batch-norm and spectral-norm statistics computed for the averaged weights.
+
+        The averaged generator carries the live network's statistics, which belong to other
+        weights. This runs it in training mode over `batches` training batches (styles: the
+        averaged encoder's means) with cumulative batch-norm averages, which also lets
+        spectral norm's power iteration settle on the averaged weights. Only the averages
+        change; the training state is untouched, so a later resume is unaffected.
+        """
+        if self.G_ema is None:
+            return
+        norms = [m for m in self.G_ema.modules() if isinstance(m, nn.BatchNorm2d)]
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over all batches
+        self.G_ema.train()
+        for k in range(batches):
+            batch = self._batch(self.step + k)
+            z = self.E_ema(batch.real)[0] if self.E_ema is not None else None
+            self.G_ema(batch.seg, z)
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+        self.G_ema.eval()
 
     def _place(self, net: nn.Module | None) -> nn.Module | None:
         if net is None:
@@ -410,6 +464,7 @@ class Trainer:
         batch = self._batch(self.step)
         rnd = _StepRandom(self.config.seed, self.step)
         g_losses, fake = self._generator_step(batch, rnd)
+        self._update_averages()
         d_losses = self._discriminator_step(batch, rnd, fake)
         self.step += 1
         losses = dist_util.mean_over_processes({**g_losses, **d_losses}, self.ctx, self.device)
@@ -490,6 +545,9 @@ class Trainer:
         tensors |= ts.prefixed("D", _unwrap(self.D).state_dict())
         if self.E is not None:
             tensors |= ts.prefixed("E", _unwrap(self.E).state_dict())
+        for prefix, avg in (("G_ema", self.G_ema), ("E_ema", self.E_ema)):
+            if avg is not None:
+                tensors |= ts.prefixed(prefix, avg.state_dict())
         og, og_meta = ts.flatten_optimizer("opt_g", self.opt_g)
         od, od_meta = ts.flatten_optimizer("opt_d", self.opt_d)
         rng, rng_meta = ts.rng_tensors(self.device)
@@ -546,6 +604,9 @@ class Trainer:
             _unwrap(self.D).load_state_dict(ts.unprefixed("D", tensors))
             if self.E is not None:
                 _unwrap(self.E).load_state_dict(ts.unprefixed("E", tensors))
+            for prefix, avg in (("G_ema", self.G_ema), ("E_ema", self.E_ema)):
+                if avg is not None:
+                    avg.load_state_dict(ts.unprefixed(prefix, tensors))
             self.opt_g.load_state_dict(ts.unflatten_optimizer("opt_g", tensors, meta["opt_g"]))
             self.opt_d.load_state_dict(ts.unflatten_optimizer("opt_d", tensors, meta["opt_d"]))
         except (RuntimeError, KeyError, ValueError) as exc:
@@ -562,12 +623,15 @@ class Trainer:
     # ------------------------------------------------------------------ export
 
     def generator_state(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().cpu() for k, v in _unwrap(self.G).state_dict().items()}
+        """The weights to export: the moving average when EMA is on, else the live ones."""
+        net = self.G_ema if self.G_ema is not None else _unwrap(self.G)
+        return {k: v.detach().cpu() for k, v in net.state_dict().items()}
 
     def encoder_state(self) -> dict[str, torch.Tensor] | None:
         if self.E is None:
             return None
-        return {k: v.detach().cpu() for k, v in _unwrap(self.E).state_dict().items()}
+        net = self.E_ema if self.E_ema is not None else _unwrap(self.E)
+        return {k: v.detach().cpu() for k, v in net.state_dict().items()}
 
     def save_model(
         self,

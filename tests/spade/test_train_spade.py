@@ -73,10 +73,11 @@ def test_a_few_dozen_steps_learn_the_class_colours():
     assert d_loss[0] == pytest.approx(2.0, abs=0.05) and min(d_loss) < 1.7
 
 
-def test_resume_continues_bit_exactly(tmp_path):
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9])
+def test_resume_continues_bit_exactly(tmp_path, ema_decay):
     images, labels = scenes(6)
     data = ArrayDataset(images, labels, crop_size=32)
-    config = tiny_config(vae=True, batch_size=2, checkpoint_every=4)
+    config = tiny_config(vae=True, batch_size=2, checkpoint_every=4, ema_decay=ema_decay)
     straight = Trainer(config, data, tmp_path / "straight")
     straight.train(8)
 
@@ -90,6 +91,7 @@ def test_resume_continues_bit_exactly(tmp_path):
     a, b = state_of(straight), state_of(resumed)
     assert a.keys() == b.keys()
     assert any(k.startswith("E.") for k in a) and any(".exp_avg_sq" in k for k in a)
+    assert any(k.startswith("G_ema.") for k in a) == (ema_decay > 0)
     different = [k for k in a if not torch.equal(a[k], b[k])]
     assert different == []
     # Training moved the weights: the comparison is not between two untouched models.
@@ -272,3 +274,39 @@ def test_building_a_trainer_is_seeded_and_leaves_the_global_rng_alone():
     c = Trainer(tiny_config(seed=6), ArrayDataset(images, labels, crop_size=32))
     assert torch.equal(a.G.conv_img.weight, b.G.conv_img.weight)
     assert not torch.equal(a.G.conv_img.weight, c.G.conv_img.weight)
+
+
+def test_moving_average_follows_the_live_weights_and_is_what_gets_exported(tmp_path):
+    images, labels = scenes(6)
+    data = ArrayDataset(images, labels, crop_size=32)
+    trainer = Trainer(tiny_config(vae=True, ema_decay=0.8), data)
+    G = trainer.G
+    expected = {k: v.clone() for k, v in G.named_parameters()}
+    for _ in range(5):
+        trainer.train_step()
+        for k, v in G.named_parameters():
+            expected[k] = 0.8 * expected[k] + 0.2 * v.detach()
+    averaged = dict(trainer.G_ema.named_parameters())
+    for k, v in expected.items():
+        assert torch.allclose(averaged[k], v, atol=1e-6), k
+        assert not torch.equal(averaged[k], G.get_parameter(k))
+    folder = trainer.save_model(tmp_path / "avg", name="Averaged")
+    exported = load_model(folder).generator.state_dict()
+    assert torch.equal(exported["conv_img.weight"], trainer.G_ema.conv_img.weight)
+    with pytest.raises(ValueError, match="ema_decay"):
+        tiny_config(ema_decay=1.0)
+
+
+def test_refreshing_average_statistics_leaves_the_training_state_alone():
+    images, labels = scenes(6)
+    trainer = Trainer(tiny_config(vae=True, ema_decay=0.8), ArrayDataset(images, labels, crop_size=32))
+    trainer.train(3)
+    before = {k: v for k, v in state_of(trainer).items() if not k.startswith(("G_ema.", "E_ema."))}
+    norm = trainer.G_ema.head_0.norm_0.param_free_norm
+    stale = norm.running_mean.clone()
+    trainer.refresh_average_statistics(batches=4)
+    assert int(norm.num_batches_tracked) == 4 and norm.momentum == 0.1
+    assert not torch.equal(norm.running_mean, stale)
+    assert not trainer.G_ema.training
+    after = state_of(trainer)
+    assert all(torch.equal(after[k], v) for k, v in before.items())
