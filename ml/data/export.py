@@ -92,7 +92,8 @@ def export_from_run(run_dir: str | Path | None, out: Path, device: str = "cpu",
     staging = out.parent / f".{out.name}.export"
     if staging.exists():
         shutil.rmtree(staging)
-    save_model(staging, card, _half(ts.unprefixed("G", tensors)), _half(ts.unprefixed("E", tensors)))
+    g, e = ("G_ema", "E_ema") if any(k.startswith("G_ema.") for k in tensors) else ("G", "E")
+    save_model(staging, card, _half(ts.unprefixed(g, tensors)), _half(ts.unprefixed(e, tensors)))
     model = load_model(staging, device="cpu")
     presets, thumbs = make_presets(model, PER_LOOK)
     save_style_presets(staging, presets, thumbs)

@@ -13,6 +13,7 @@ budget reach coherent pictures; the GAN and feature-matching terms keep the text
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -45,23 +46,30 @@ class RunSettings:
     first_seed: int = 0
     size: int = 256
     ngf: int = 16
+    spade_hidden: int = 64
     ndf: int = 32
     batch: int = 2
     lr_g: float = 2e-4
     lr_d: float = 4e-4
     l1: float = 10.0
     seed: int = 0
+    # CPU speed options of the trainer (measured in docs/spade-training.md): bfloat16
+    # autocast (AMX / AVX512-BF16) and the discriminator step reusing the generator's fakes.
+    cpu_bf16: bool = True
+    reuse_fakes: bool = True
+    ema: float = 0.999  # decay of the exported moving average of the weights (0: off)
 
     def generator(self) -> GeneratorConfig:
         labels = load_label_set("landscape")
         return GeneratorConfig(label_nc=labels.max_id + 1, contain_dontcare=True, no_instance=True,
                                ngf=self.ngf, num_upsampling_layers="normal",
-                               crop_size=self.size, use_vae=True)
+                               crop_size=self.size, use_vae=True, spade_hidden=self.spade_hidden)
 
     def train_config(self, device: str, checkpoint_every: int) -> TrainConfig:
         return TrainConfig(self.generator(), batch_size=self.batch, lr_g=self.lr_g,
                            lr_d=self.lr_d, lambda_vgg=0.0, lambda_l1=self.l1, ndf=self.ndf,
-                           seed=self.seed,
+                           seed=self.seed, cpu_bf16=self.cpu_bf16,
+                           fresh_fakes_for_d=not self.reuse_fakes, ema_decay=self.ema,
                            device=device, checkpoint_every=checkpoint_every, keep_checkpoints=2,
                            preview_every=0, label_set="landscape")
 
@@ -138,8 +146,9 @@ def train(trainer: Trainer, run_dir: Path, steps: int, minutes: float) -> int:
                       + " ".join(f"{k}={v:.3f}" for k, v in losses.items()), flush=True)
             if minutes > 0 and time.monotonic() - start >= minutes * 60:
                 break
-    if latest_state(run_dir) is None or trainer.step % trainer.config.checkpoint_every:
-        trainer.save_checkpoint()
+    # The export reads the last checkpoint: it gets the averaged weights' own statistics.
+    trainer.refresh_average_statistics()
+    trainer.save_checkpoint()
     return trainer.step
 
 
@@ -147,9 +156,10 @@ def run(args) -> int:
     """The `train-default` command: data, training, export."""
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     settings = RunSettings(scenes=args.scenes, first_seed=args.first_seed, size=args.size,
-                           ngf=args.ngf,
+                           ngf=args.ngf, spade_hidden=args.spade_hidden,
                            ndf=args.ndf, batch=args.batch, lr_g=args.lr_g, lr_d=args.lr_d,
-                           l1=args.l1, seed=args.seed)
+                           l1=args.l1, seed=args.seed, cpu_bf16=args.cpu_bf16,
+                           reuse_fakes=args.reuse_fakes, ema=args.ema)
     out = Path(args.out)
     if out.exists() and not args.force:
         raise FileExistsError(f"{out} already exists (use --force to replace it)")
@@ -185,12 +195,20 @@ def add_arguments(p) -> None:
     p.add_argument("--first-seed", type=int, default=d.first_seed)
     p.add_argument("--size", type=int, default=d.size, help="training size (the model's size)")
     p.add_argument("--ngf", type=int, default=d.ngf)
+    p.add_argument("--spade-hidden", type=int, default=d.spade_hidden,
+                   help="width of the SPADE label branches (official: 128)")
     p.add_argument("--ndf", type=int, default=d.ndf)
     p.add_argument("--batch", type=int, default=d.batch)
     p.add_argument("--lr-g", type=float, default=d.lr_g)
     p.add_argument("--lr-d", type=float, default=d.lr_d)
     p.add_argument("--l1", type=float, default=d.l1, help="weight of the multi-scale L1 term")
     p.add_argument("--seed", type=int, default=d.seed, help="seed of weights, data order, noise")
+    p.add_argument("--cpu-bf16", action=argparse.BooleanOptionalAction, default=d.cpu_bf16,
+                   help="bfloat16 autocast on the CPU (default on)")
+    p.add_argument("--reuse-fakes", action=argparse.BooleanOptionalAction, default=d.reuse_fakes,
+                   help="the discriminator step reuses the generator step's fakes (default on)")
+    p.add_argument("--ema", type=float, default=d.ema,
+                   help="decay of the exported moving average of the weights (0: off)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     p.add_argument("--checkpoint-every", type=int, default=50)

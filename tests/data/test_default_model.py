@@ -15,6 +15,7 @@ from ml.data.export import export_from_run
 from ml.data.plot import line_chart
 from ml.data.scene import render_scene
 from ml.images import read_raw, read_rgb
+from ml.spade import train_state
 from ml.spade.library import load_model, load_style_presets
 from ml.spade.losses import pyramid_l1_loss
 
@@ -71,6 +72,11 @@ def test_export_writes_a_loadable_model_with_presets_and_card(tiny_run, tmp_path
     state = load_file(str(out / "generator.safetensors"))  # half precision halves the folder
     floats = [v for v in state.values() if v.is_floating_point()]
     assert floats and all(v.dtype == torch.float16 for v in floats)
+    # What ships is the moving average of the weights, with its own refreshed statistics.
+    tensors, _ = train_state.load_state(train_state.latest_state(tiny_run))
+    assert torch.equal(state["conv_img.weight"], tensors["G_ema.conv_img.weight"].half())
+    assert not torch.equal(tensors["G_ema.conv_img.weight"], tensors["G.conv_img.weight"])
+    assert model.card.config.spade_hidden == 64
     with pytest.raises(FileExistsError):
         export_from_run(tiny_run, out)
 
