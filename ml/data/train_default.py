@@ -58,6 +58,7 @@ class RunSettings:
     cpu_bf16: bool = True
     reuse_fakes: bool = True
     ema: float = 0.999  # decay of the exported moving average of the weights (0: off)
+    kld_warmup: int = 2000  # steps over which the KL weight rises to 0.05
 
     def generator(self) -> GeneratorConfig:
         labels = load_label_set("landscape")
@@ -70,6 +71,7 @@ class RunSettings:
                            lr_d=self.lr_d, lambda_vgg=0.0, lambda_l1=self.l1, ndf=self.ndf,
                            seed=self.seed, cpu_bf16=self.cpu_bf16,
                            fresh_fakes_for_d=not self.reuse_fakes, ema_decay=self.ema,
+                           kld_warmup=self.kld_warmup,
                            device=device, checkpoint_every=checkpoint_every, keep_checkpoints=2,
                            preview_every=0, label_set="landscape")
 
@@ -159,7 +161,8 @@ def run(args) -> int:
                            ngf=args.ngf, spade_hidden=args.spade_hidden,
                            ndf=args.ndf, batch=args.batch, lr_g=args.lr_g, lr_d=args.lr_d,
                            l1=args.l1, seed=args.seed, cpu_bf16=args.cpu_bf16,
-                           reuse_fakes=args.reuse_fakes, ema=args.ema)
+                           reuse_fakes=args.reuse_fakes, ema=args.ema,
+                           kld_warmup=args.kld_warmup)
     out = Path(args.out)
     if out.exists() and not args.force:
         raise FileExistsError(f"{out} already exists (use --force to replace it)")
@@ -209,6 +212,8 @@ def add_arguments(p) -> None:
                    help="the discriminator step reuses the generator step's fakes (default on)")
     p.add_argument("--ema", type=float, default=d.ema,
                    help="decay of the exported moving average of the weights (0: off)")
+    p.add_argument("--kld-warmup", type=int, default=d.kld_warmup,
+                   help="steps over which the KL weight rises from 0 to 0.05 (0: constant)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     p.add_argument("--checkpoint-every", type=int, default=50)

@@ -95,7 +95,10 @@ class TrainConfig:
     perceptual loss when no VGG19 weights file is at hand. `ema_decay` (official: 0, off)
     keeps an exponential moving average of the generator's (and encoder's) weights, which
     is what `save_model` exports: with small batches the live weights jitter from step to
-    step, their average renders cleaner pictures.
+    step, their average renders cleaner pictures. `kld_warmup` (official: 0) raises the KL
+    weight linearly from 0 to `lambda_kld` over that many steps: with the full weight from
+    the start, a short run's generator learns to ignore the style code before the encoder
+    has anything to say (posterior collapse), and every style renders alike.
     """
 
     generator: GeneratorConfig
@@ -122,6 +125,7 @@ class TrainConfig:
     fresh_fakes_for_d: bool = True
     cpu_bf16: bool = False
     ema_decay: float = 0.0
+    kld_warmup: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.generator, dict):
@@ -134,6 +138,8 @@ class TrainConfig:
             raise ValueError("num_D, n_layers_D and ndf must be positive")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError("ema_decay must be in [0, 1)")
+        if self.kld_warmup < 0:
+            raise ValueError("kld_warmup must not be negative")
 
     @property
     def use_vae(self) -> bool:
@@ -407,8 +413,15 @@ class Trainer:
         mu, logvar = self.E(batch.real)
         eps = self._noise(rnd, tag).to(mu.dtype)
         z = eps * torch.exp(0.5 * logvar) + mu
-        kld = kld_loss(mu.float(), logvar.float()) * self.config.lambda_kld * self.ctx.world_size
+        kld = kld_loss(mu.float(), logvar.float()) * self.kld_weight(rnd.step) * self.ctx.world_size
         return self.G(batch.seg, z), kld
+
+    def kld_weight(self, step: int) -> float:
+        """The KL term's weight at `step` (0-based): lambda_kld, ramped up during warm-up."""
+        c = self.config
+        if c.kld_warmup == 0:
+            return c.lambda_kld
+        return c.lambda_kld * min(1.0, (step + 1) / c.kld_warmup)
 
     def _discriminate(self, D: nn.Module, seg, fake, real) -> tuple[list, list]:
         both = torch.cat([torch.cat([seg, fake], 1), torch.cat([seg, real], 1)], 0)

@@ -310,3 +310,19 @@ def test_refreshing_average_statistics_leaves_the_training_state_alone():
     assert not trainer.G_ema.training
     after = state_of(trainer)
     assert all(torch.equal(after[k], v) for k, v in before.items())
+
+
+def test_kl_weight_warms_up_linearly_from_zero():
+    images, labels = scenes(4)
+    data = ArrayDataset(images, labels, crop_size=32)
+    warm = Trainer(tiny_config(vae=True, kld_warmup=4), data)
+    assert [warm.kld_weight(s) for s in range(6)] == pytest.approx(
+        [0.0125, 0.025, 0.0375, 0.05, 0.05, 0.05]
+    )
+    constant = Trainer(tiny_config(vae=True), data)
+    first_warm, _ = warm.train_step()
+    first_constant, _ = constant.train_step()  # same weights, data and noise so far
+    assert first_warm["G_KLD"] == pytest.approx(first_constant["G_KLD"] / 4, rel=1e-5)
+    assert first_constant["G_KLD"] > 0
+    with pytest.raises(ValueError, match="kld_warmup"):
+        tiny_config(kld_warmup=-1)
