@@ -69,6 +69,7 @@ def _generator_config(args: argparse.Namespace, has_instances: bool):
         aspect_ratio=args.aspect_ratio or aspect,
         use_vae=args.use_vae,
         z_dim=args.z_dim,
+        spade_hidden=args.spade_hidden,
     )
     return cfg, label_set
 
@@ -159,6 +160,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             label_set=label_set,
             fresh_fakes_for_d=not args.reuse_fakes,
             cpu_bf16=args.cpu_bf16,
+            ema_decay=args.ema,
+            kld_warmup=args.kld_warmup,
         )
         trainer = Trainer(config, dataset, out, init_model=args.init)
     main = trainer.ctx.is_main
@@ -230,6 +233,8 @@ def add_train_parsers(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--aspect-ratio", type=float, help="output width / height")
     g.add_argument("--use-vae", action="store_true", help="train a style encoder too")
     g.add_argument("--z-dim", type=int, default=256)
+    g.add_argument("--spade-hidden", type=int, default=128,
+                   help="width of the SPADE label branches (official 128; less is faster)")
     d = p.add_argument_group("data")
     d.add_argument("--preprocess", choices=["resize_and_crop", "scale_width_and_crop", "fixed"])
     d.add_argument("--load-size", type=int, help="resize before cropping (default 286/256 x crop)")
@@ -243,6 +248,10 @@ def add_train_parsers(subparsers: argparse._SubParsersAction) -> None:
     o.add_argument("--lambda-feat", type=float, default=10.0)
     o.add_argument("--lambda-vgg", type=float, default=10.0)
     o.add_argument("--lambda-kld", type=float, default=0.05)
+    o.add_argument("--kld-warmup", type=int, default=0,
+                   help="steps over which the KL weight rises from 0 (0: constant, official)")
+    o.add_argument("--ema", type=float, default=0.0,
+                   help="export a moving average of the weights with this decay, e.g. 0.999")
     o.add_argument(
         "--lambda-l1", type=float, default=0.0,
         help="multi-scale L1 reconstruction term, a stand-in for VGG without weights (0: off)",

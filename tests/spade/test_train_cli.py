@@ -83,3 +83,20 @@ def test_coco_layout_gets_the_official_channels(tmp_path):
     assert card.dataset == "coco" and card.label_set == "coco"
     cfg = card.config
     assert (cfg.label_nc, cfg.contain_dontcare, cfg.no_instance, cfg.semantic_nc) == (182, True, False, 184)
+
+
+def test_options_beyond_the_official_recipe_reach_the_run(folder, tmp_path, spadework_home):
+    from ml.spade import train_state
+    from ml.spade.library import load_model
+
+    out, model = tmp_path / "run", tmp_path / "model"
+    assert run(str(folder), "--label-set", "landscape", *TINY, "--use-vae", "--z-dim", "8",
+               "--spade-hidden", "16", "--ema", "0.9", "--kld-warmup", "5",
+               "--out", str(out), "--steps", "2", "--save-model", str(model)) == 0
+    tensors, meta = train_state.load_state(train_state.latest_state(out))
+    assert meta["config"]["ema_decay"] == 0.9 and meta["config"]["kld_warmup"] == 5
+    assert "G_ema.conv_img.weight" in tensors
+    saved = load_model(model)
+    assert saved.card.config.spade_hidden == 16
+    exported = saved.generator.state_dict()["conv_img.weight"]
+    assert np.array_equal(exported.numpy(), tensors["G_ema.conv_img.weight"].numpy())
