@@ -9,6 +9,7 @@ absolute seconds depend on the machine and on what else runs on it.
     python bench/singan.py                 # table on stdout, progress on stderr
     python bench/singan.py --json          # one JSON object
     python bench/singan.py --image photo.jpg --iterations 200
+    python bench/singan.py --cancel-latency    # seconds from cancel to stop at 250 px
 
 Target: `fast` reaches `paper`'s SWD (within 10 %) with at least 90 % of its diversity in at
 most a quarter of its wall time.
@@ -19,8 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +39,13 @@ from ml.metrics import copy_score, diversity, patch_nn_distances, patch_swd_leve
 from ml.singan.model import SinGANModel  # noqa: E402
 from ml.singan.presets import get_preset  # noqa: E402
 from ml.singan.sampling import sample, training_image  # noqa: E402
-from ml.singan.train import TrainProgress, to_uint8, train  # noqa: E402
+from ml.singan.train import (  # noqa: E402
+    TrainingCancelled,
+    TrainProgress,
+    retrain_scales,
+    to_uint8,
+    train,
+)
 
 SAMPLES = 20
 SAMPLE_SIDE = 250
@@ -90,10 +99,28 @@ class Run:
     copy: float = 0.0
     rec_rmse: float = 0.0
     images_per_s: float = 0.0
+    seeds: list[int] = field(default_factory=list)
+    per_seed: list[dict] = field(default_factory=list)  # seconds, swd, diversity of each seed
 
     @property
     def swd(self) -> float:
         return float(np.mean(self.swd_levels))
+
+
+def averaged(runs: list[Run]) -> Run:
+    """One Run holding the mean of every figure over runs of different seeds."""
+    first = runs[0]
+    out = Run(first.preset, first.iterations)
+    for name in ("seconds", "coherence", "completeness", "diversity", "copy", "rec_rmse"):
+        setattr(out, name, float(np.mean([getattr(r, name) for r in runs])))
+    for name in ("s_per_iter", "swd_levels"):
+        setattr(out, name, [float(v) for v in np.mean([getattr(r, name) for r in runs], axis=0)])
+    out.seeds = [s for r in runs for s in r.seeds]
+    out.per_seed = [
+        {"seed": r.seeds[0], "seconds": r.seconds, "swd": r.swd, "diversity": r.diversity}
+        for r in runs
+    ]
+    return out
 
 
 class _Timer:
@@ -118,9 +145,11 @@ class _Timer:
             )
 
 
-def measure(preset: str, image: np.ndarray, iterations: int, max_size: int, out: Path) -> Run:
-    """Train one preset, then score 20 samples and time sampling at 250 px."""
-    run = Run(preset, iterations)
+def measure(
+    preset: str, image: np.ndarray, iterations: int, max_size: int, out: Path, seed: int = 0
+) -> Run:
+    """Train one preset with one seed, then score 20 samples."""
+    run = Run(preset, iterations, seeds=[seed])
     timer = _Timer(preset)
     t0 = time.perf_counter()
     model: SinGANModel = train(
@@ -129,7 +158,7 @@ def measure(preset: str, image: np.ndarray, iterations: int, max_size: int, out:
         out,
         max_size=max_size,
         device="cpu",
-        seed=0,
+        seed=seed,
         callback=timer,
         resume=False,
         iterations=iterations,
@@ -167,6 +196,59 @@ def time_sampling(paths: dict[str, Path], rounds: int = 3, n: int = 3) -> dict[s
     return best
 
 
+def _one_cancel(model: SinGANModel, target: np.ndarray, delay: float) -> tuple[float, list[float]]:
+    """Retrain the finest scale in a thread, cancel `delay` s after its first iteration;
+    returns the seconds from cancel to stop and the iterations' end times."""
+    cancel, first = threading.Event(), threading.Event()
+    ticks: list[float] = []
+    stopped: list[float] = []
+
+    def on_progress(_p: TrainProgress) -> None:
+        ticks.append(time.perf_counter())
+        first.set()
+
+    def work() -> None:
+        try:
+            retrain_scales(
+                model, target, [model.num_scales - 1], 10_000, callback=on_progress, cancel=cancel
+            )
+        except TrainingCancelled:
+            stopped.append(time.perf_counter())
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    first.wait()
+    time.sleep(delay)
+    t0 = time.perf_counter()
+    cancel.set()
+    thread.join()
+    return stopped[0] - t0, ticks
+
+
+def cancel_latency(image: np.ndarray, trials: int, max_size: int = 250) -> str:
+    """Seconds from setting the cancel flag to the trainer stopping, at paper's finest scale.
+
+    The pyramid is built with one iteration per scale (only the scales' sizes and widths
+    matter here), then the finest scale is retrained and cancelled at a random moment of an
+    iteration, `trials` times.
+    """
+    model = train(image, "paper", max_size=max_size, device="cpu", iterations=1, resume=False)
+    target = training_image(model)
+    rng = random.Random(0)
+    waits, iteration_seconds = [], []
+    for _ in range(trials):
+        wait, ticks = _one_cancel(model, target, rng.uniform(0.0, 2.0))
+        waits.append(wait)
+        iteration_seconds += list(np.diff(ticks))
+    h, w = model.sizes[-1]
+    iteration = f"{np.mean(iteration_seconds):.2f} s" if iteration_seconds else "over 2 s"
+    return (
+        f"cancel latency at paper's finest scale ({w}x{h}, {model.generators[-1].cfg.nfc} "
+        f"channels, one iteration {iteration}): median {np.median(waits):.3f} s, "
+        f"max {max(waits):.3f} s over {trials} cancels"
+    )
+
+
 def table(paper: Run, fast: Run) -> str:
     """The side-by-side comparison as a Markdown table."""
 
@@ -199,6 +281,21 @@ def table(paper: Run, fast: Run) -> str:
             fmt(fast.images_per_s),
         ),
     ]
+    if len(paper.per_seed) > 1:
+        for key, label in (
+            ("seconds", "wall time per seed, s"),
+            ("swd", "SWD per seed"),
+            ("diversity", "diversity per seed"),
+        ):
+            rows.insert(
+                len(rows) - 1,
+                (
+                    label,
+                    " ".join(fmt(r[key]) for r in paper.per_seed),
+                    " ".join(fmt(r[key]) for r in fast.per_seed),
+                ),
+            )
+        rows.insert(0, ("seeds (figures are means)", str(paper.seeds), str(fast.seeds)))
     lines = ["| | paper | fast |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     ratio = fast.seconds / paper.seconds
@@ -224,10 +321,25 @@ def main(argv: list[str] | None = None) -> int:
         help="paper's iterations per scale (default %(default)s; fast gets the same fraction)",
     )
     parser.add_argument("--max-size", type=int, default=128)
+    parser.add_argument(
+        "--seeds", type=int, default=1, help="train each preset with seeds 0..N-1 and average"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--work", help="folder to keep the model files (default: a temporary one)")
+    parser.add_argument(
+        "--cancel-latency",
+        type=int,
+        nargs="?",
+        const=8,
+        default=0,
+        metavar="TRIALS",
+        help="only measure how fast a cancel stops paper's finest 250 px scale (default 8 trials)",
+    )
     args = parser.parse_args(argv)
     image = read_rgb(args.image) if args.image else landscape()
+    if args.cancel_latency:
+        print(cancel_latency(image, args.cancel_latency))
+        return 0
     with tempfile.TemporaryDirectory(prefix="singan-bench-") as tmp:
         work = Path(args.work or tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -238,10 +350,18 @@ def _compare(args: argparse.Namespace, image: np.ndarray, work: Path) -> int:
     fraction = args.iterations / get_preset("paper").iterations
     fast_iters = max(1, round(get_preset("fast").iterations * fraction))
     print(f"torch threads: {torch.get_num_threads()}", file=sys.stderr)
-    paths = {"paper": work / "paper.safetensors", "fast": work / "fast.safetensors"}
-    paper = measure("paper", image, args.iterations, args.max_size, paths["paper"])
-    fast = measure("fast", image, fast_iters, args.max_size, paths["fast"])
-    speed = time_sampling(paths)
+
+    def path(preset: str, seed: int) -> Path:
+        return work / f"{preset}.{seed}.safetensors"
+
+    papers, fasts = [], []
+    for seed in range(args.seeds):  # interleaved, so a change of load hits both presets
+        papers.append(
+            measure("paper", image, args.iterations, args.max_size, path("paper", seed), seed)
+        )
+        fasts.append(measure("fast", image, fast_iters, args.max_size, path("fast", seed), seed))
+    paper, fast = averaged(papers), averaged(fasts)
+    speed = time_sampling({"paper": path("paper", 0), "fast": path("fast", 0)})
     paper.images_per_s, fast.images_per_s = speed["paper"], speed["fast"]
     print(table(paper, fast), file=sys.stderr if args.json else sys.stdout)
     if args.json:
