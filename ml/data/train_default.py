@@ -58,7 +58,7 @@ class RunSettings:
     cpu_bf16: bool = True
     reuse_fakes: bool = True
     ema: float = 0.999  # decay of the exported moving average of the weights (0: off)
-    kld_warmup: int = 2000  # steps over which the KL weight rises to 0.05
+    kld_warmup: int = 2000  # steps over which the style noise and KL weight rise from 0
 
     def generator(self) -> GeneratorConfig:
         labels = load_label_set("landscape")
@@ -213,7 +213,7 @@ def add_arguments(p) -> None:
     p.add_argument("--ema", type=float, default=d.ema,
                    help="decay of the exported moving average of the weights (0: off)")
     p.add_argument("--kld-warmup", type=int, default=d.kld_warmup,
-                   help="steps over which the KL weight rises from 0 to 0.05 (0: constant)")
+                   help="steps over which the style noise and KL weight rise from 0 (0: off)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     p.add_argument("--checkpoint-every", type=int, default=50)

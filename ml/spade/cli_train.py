@@ -249,7 +249,7 @@ def add_train_parsers(subparsers: argparse._SubParsersAction) -> None:
     o.add_argument("--lambda-vgg", type=float, default=10.0)
     o.add_argument("--lambda-kld", type=float, default=0.05)
     o.add_argument("--kld-warmup", type=int, default=0,
-                   help="steps over which the KL weight rises from 0 (0: constant, official)")
+                   help="steps over which the style noise and KL weight rise from 0 (0: official)")
     o.add_argument("--ema", type=float, default=0.0,
                    help="export a moving average of the weights with this decay, e.g. 0.999")
     o.add_argument(

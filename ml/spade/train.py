@@ -95,10 +95,12 @@ class TrainConfig:
     perceptual loss when no VGG19 weights file is at hand. `ema_decay` (official: 0, off)
     keeps an exponential moving average of the generator's (and encoder's) weights, which
     is what `save_model` exports: with small batches the live weights jitter from step to
-    step, their average renders cleaner pictures. `kld_warmup` (official: 0) raises the KL
-    weight linearly from 0 to `lambda_kld` over that many steps: with the full weight from
-    the start, a short run's generator learns to ignore the style code before the encoder
-    has anything to say (posterior collapse), and every style renders alike.
+    step, their average renders cleaner pictures. `kld_warmup` (official: 0) raises the VAE's
+    sampling noise and the KL weight linearly from 0 to their full size over that many
+    steps. Otherwise a short run's generator first sees a style code that is pure noise
+    (the untrained encoder's means are tiny next to the unit noise) and learns to ignore
+    it; the encoder never catches up (posterior collapse) and every style renders alike.
+    Starting as a plain autoencoder, the generator learns to read the code first.
     """
 
     generator: GeneratorConfig
@@ -410,18 +412,25 @@ class Trainer:
         """G's output; with the VAE also the KL term (already weighted)."""
         if self.E is None:
             return self.G(batch.seg), None
-        mu, logvar = self.E(batch.real)
-        eps = self._noise(rnd, tag).to(mu.dtype)
-        z = eps * torch.exp(0.5 * logvar) + mu
-        kld = kld_loss(mu.float(), logvar.float()) * self.kld_weight(rnd.step) * self.ctx.world_size
+        z, kld = self._style_code(batch, rnd, tag)
         return self.G(batch.seg, z), kld
 
-    def kld_weight(self, step: int) -> float:
-        """The KL term's weight at `step` (0-based): lambda_kld, ramped up during warm-up."""
-        c = self.config
-        if c.kld_warmup == 0:
-            return c.lambda_kld
-        return c.lambda_kld * min(1.0, (step + 1) / c.kld_warmup)
+    def _style_code(
+        self, batch: _Batch, rnd: _StepRandom, tag: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A style code sampled from the encoder's posterior, and the weighted KL term."""
+        mu, logvar = self.E(batch.real)
+        ramp = self.warmup(rnd.step)
+        eps = self._noise(rnd, tag).to(mu.dtype) * ramp
+        z = eps * torch.exp(0.5 * logvar) + mu
+        weight = self.config.lambda_kld * ramp * self.ctx.world_size
+        return z, kld_loss(mu.float(), logvar.float()) * weight
+
+    def warmup(self, step: int) -> float:
+        """Share of the VAE's sampling noise and KL weight in force at `step` (0-based)."""
+        if self.config.kld_warmup == 0:
+            return 1.0
+        return min(1.0, (step + 1) / self.config.kld_warmup)
 
     def _discriminate(self, D: nn.Module, seg, fake, real) -> tuple[list, list]:
         both = torch.cat([torch.cat([seg, fake], 1), torch.cat([seg, real], 1)], 0)

@@ -15,7 +15,7 @@ from ml.spade.config import GeneratorConfig
 from ml.spade.datasets import ArrayDataset, DatasetError
 from ml.spade.library import load_model
 from ml.spade.losses import VGGWeightsError
-from ml.spade.train import TrainConfig, Trainer, TrainingCancelled
+from ml.spade.train import TrainConfig, Trainer, TrainingCancelled, _StepRandom
 
 
 @pytest.fixture(autouse=True)
@@ -312,13 +312,11 @@ def test_refreshing_average_statistics_leaves_the_training_state_alone():
     assert all(torch.equal(after[k], v) for k, v in before.items())
 
 
-def test_kl_weight_warms_up_linearly_from_zero():
+def test_kl_weight_and_style_noise_warm_up_linearly_from_zero():
     images, labels = scenes(4)
     data = ArrayDataset(images, labels, crop_size=32)
     warm = Trainer(tiny_config(vae=True, kld_warmup=4), data)
-    assert [warm.kld_weight(s) for s in range(6)] == pytest.approx(
-        [0.0125, 0.025, 0.0375, 0.05, 0.05, 0.05]
-    )
+    assert [warm.warmup(s) for s in range(6)] == pytest.approx([0.25, 0.5, 0.75, 1, 1, 1])
     constant = Trainer(tiny_config(vae=True), data)
     first_warm, _ = warm.train_step()
     first_constant, _ = constant.train_step()  # same weights, data and noise so far
@@ -326,3 +324,17 @@ def test_kl_weight_warms_up_linearly_from_zero():
     assert first_constant["G_KLD"] > 0
     with pytest.raises(ValueError, match="kld_warmup"):
         tiny_config(kld_warmup=-1)
+
+
+def test_early_in_warm_up_the_style_code_is_the_encoders_mean():
+    images, labels = scenes(4)
+    data = ArrayDataset(images, labels, crop_size=32)
+    long_warm = Trainer(tiny_config(vae=True, kld_warmup=10**9), data)
+    constant = Trainer(tiny_config(vae=True), data)
+    batch = constant._batch(0)
+    with torch.no_grad():
+        for trainer in (long_warm, constant):
+            trainer.E.eval()  # no spectral-norm power iteration between the draws
+            a, b = (trainer._style_code(batch, _StepRandom(0, 0), tag)[0] for tag in (0, 1))
+            spread = float((a - b).abs().max())
+            assert (spread < 1e-6) if trainer is long_warm else (spread > 0.5)
