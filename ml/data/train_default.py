@@ -47,6 +47,7 @@ class RunSettings:
     size: int = 256
     ngf: int = 16
     spade_hidden: int = 64
+    encoder_thumbnail: int = 4
     ndf: int = 32
     batch: int = 2
     lr_g: float = 2e-4
@@ -64,7 +65,8 @@ class RunSettings:
         labels = load_label_set("landscape")
         return GeneratorConfig(label_nc=labels.max_id + 1, contain_dontcare=True, no_instance=True,
                                ngf=self.ngf, num_upsampling_layers="normal",
-                               crop_size=self.size, use_vae=True, spade_hidden=self.spade_hidden)
+                               crop_size=self.size, use_vae=True, spade_hidden=self.spade_hidden,
+                               encoder_thumbnail=self.encoder_thumbnail)
 
     def train_config(self, device: str, checkpoint_every: int) -> TrainConfig:
         return TrainConfig(self.generator(), batch_size=self.batch, lr_g=self.lr_g,
@@ -159,6 +161,7 @@ def run(args) -> int:
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     settings = RunSettings(scenes=args.scenes, first_seed=args.first_seed, size=args.size,
                            ngf=args.ngf, spade_hidden=args.spade_hidden,
+                           encoder_thumbnail=args.encoder_thumbnail,
                            ndf=args.ndf, batch=args.batch, lr_g=args.lr_g, lr_d=args.lr_d,
                            l1=args.l1, seed=args.seed, cpu_bf16=args.cpu_bf16,
                            reuse_fakes=args.reuse_fakes, ema=args.ema,
@@ -200,6 +203,8 @@ def add_arguments(p) -> None:
     p.add_argument("--ngf", type=int, default=d.ngf)
     p.add_argument("--spade-hidden", type=int, default=d.spade_hidden,
                    help="width of the SPADE label branches (official: 128)")
+    p.add_argument("--encoder-thumbnail", type=int, default=d.encoder_thumbnail,
+                   help="side of the averaged picture the style encoder also reads (0: off)")
     p.add_argument("--ndf", type=int, default=d.ndf)
     p.add_argument("--batch", type=int, default=d.batch)
     p.add_argument("--lr-g", type=float, default=d.lr_g)

@@ -53,7 +53,7 @@ class _Printer:
 
 
 def _run_cancellable(job, what: str, resume_hint: str) -> int:
-    """Run `job(cancel_event)` with Ctrl+C turned into a request to stop after the step.
+    """Run `job(cancel_event)` with Ctrl+C turned into a request to stop the training.
 
     The job runs in the main thread; SIGINT only sets the event. (Running torch in a
     worker thread and exiting after an interrupt could abort the interpreter at exit.)
@@ -64,7 +64,7 @@ def _run_cancellable(job, what: str, resume_hint: str) -> int:
 
     def on_sigint(signum, frame) -> None:
         if not cancel.is_set():
-            say(f"stopping {what} after the current step...")
+            say(f"stopping {what}...")
         cancel.set()
 
     previous = signal.signal(signal.SIGINT, on_sigint)

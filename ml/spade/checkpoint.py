@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import pickle
 import re
@@ -22,7 +23,7 @@ import torch
 
 from ml.labels import LabelSet, load_label_set
 from ml.spade.config import GeneratorConfig
-from ml.spade.networks import ConvEncoder, SPADEGenerator
+from ml.spade.networks import SPADEGenerator, style_encoder
 
 MAX_GENERATOR_BYTES = 2 * 1024**3
 MAX_ENCODER_BYTES = 512 * 1024**2
@@ -380,10 +381,21 @@ def infer_config(
         crop, aspect = _vae_grid(fc.shape[0] // (16 * ngf), mode, crop, aspect, where)
     try:
         cfg = GeneratorConfig(*layout, ngf, mode, crop, aspect, use_vae, z_dim,
-                              spade_hidden=shared.shape[0])
+                              spade_hidden=shared.shape[0],
+                              encoder_thumbnail=_encoder_thumbnail(ckpt.encoder, ngf))
     except ValueError as exc:
         raise CheckpointError(f"{where}: {exc}") from None
     return Inferred(cfg, dataset, label_set)
+
+
+def _encoder_thumbnail(encoder: dict[str, torch.Tensor] | None, ngf: int) -> int:
+    """Side of the thumbnail an encoder's head reads besides its features (0: official)."""
+    fc = encoder.get("fc_mu.weight") if encoder is not None else None
+    if fc is None or fc.ndim != 2:
+        return 0
+    extra = fc.shape[1] - ngf * 8 * 4 * 4
+    side = round(math.sqrt(max(extra, 0) / 3))
+    return side if 3 * side * side == extra else 0  # else check_state names the mismatch
 
 
 def _vae_grid(cells: int, mode: str, crop: int, aspect: float, where: str) -> tuple[int, float]:
@@ -440,7 +452,7 @@ def _meta_state(kind: str, items: tuple) -> dict[str, torch.Tensor]:
     with torch.device("meta"):
         if kind == "G":
             return SPADEGenerator(cfg).state_dict()
-        return ConvEncoder(cfg.ngf, cfg.crop_size, cfg.z_dim).state_dict()
+        return style_encoder(cfg).state_dict()
 
 
 def validate(ckpt: OfficialCheckpoint, cfg: GeneratorConfig) -> None:

@@ -24,6 +24,9 @@ class GeneratorConfig:
     # compact model trained here may choose less (at 256 px the label branches are most of
     # a small generator's work).
     spade_hidden: int = 128
+    # Side of the averaged-down copy of the picture the style encoder also sees (0: the
+    # official encoder, which sees little of a picture's overall brightness and colour).
+    encoder_thumbnail: int = 0
 
     def __post_init__(self) -> None:
         if self.num_upsampling_layers not in UPSAMPLING_LAYERS:
@@ -33,6 +36,8 @@ class GeneratorConfig:
             )
         if self.label_nc < 1 or self.ngf < 1 or self.z_dim < 1 or self.spade_hidden < 1:
             raise ValueError("label_nc, ngf, z_dim and spade_hidden must be positive")
+        if self.encoder_thumbnail < 0:
+            raise ValueError("encoder_thumbnail must not be negative")
         if self.aspect_ratio <= 0:
             raise ValueError("aspect_ratio must be positive")
         if self.crop_size < self.stride:

@@ -31,7 +31,7 @@ from ml.resources import resource_path
 from ml.spade import checkpoint
 from ml.spade.checkpoint import CheckpointError, OfficialCheckpoint
 from ml.spade.config import GeneratorConfig
-from ml.spade.networks import ConvEncoder, SPADEGenerator
+from ml.spade.networks import ConvEncoder, SPADEGenerator, style_encoder
 
 __all__ = [
     "CheckpointError",
@@ -193,7 +193,7 @@ def build_generator(
 
 def build_encoder(cfg: GeneratorConfig, state: dict[str, torch.Tensor], where: str) -> ConvEncoder:
     checkpoint.check_state(state, checkpoint.expected_encoder(cfg), where)
-    enc = ConvEncoder(cfg.ngf, cfg.crop_size, cfg.z_dim)
+    enc = style_encoder(cfg)
     enc.load_state_dict(state)
     return enc.eval()
 

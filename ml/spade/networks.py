@@ -160,11 +160,19 @@ class ConvEncoder(nn.Module):
     Inputs are resized to 256x256 as the official encoder does; for crop sizes under 256 (five
     layers, where the official code cannot run) they are resized to 128 so the head still
     sees a 4x4 grid.
+
+    Every conv is followed by instance norm, which removes each feature map's mean and scale:
+    a picture's overall brightness and colour cast, most of what tells noon from night, barely
+    reach the head. `thumbnail` > 0 (not in the official layout) appends the image averaged
+    down to thumbnail x thumbnail pixels to the head's input, so those survive.
     """
 
-    def __init__(self, ngf: int = 64, crop_size: int = 256, z_dim: int = 256) -> None:
+    def __init__(
+        self, ngf: int = 64, crop_size: int = 256, z_dim: int = 256, thumbnail: int = 0
+    ) -> None:
         super().__init__()
         ndf = ngf
+        self.thumbnail = thumbnail
         self.six_layers = crop_size >= 256
         self.layer1 = _sn_conv_in(3, ndf, 3, 2, 1)
         self.layer2 = _sn_conv_in(ndf, ndf * 2, 3, 2, 1)
@@ -173,8 +181,9 @@ class ConvEncoder(nn.Module):
         self.layer5 = _sn_conv_in(ndf * 8, ndf * 8, 3, 2, 1)
         if self.six_layers:
             self.layer6 = _sn_conv_in(ndf * 8, ndf * 8, 3, 2, 1)
-        self.fc_mu = nn.Linear(ndf * 8 * 4 * 4, z_dim)
-        self.fc_var = nn.Linear(ndf * 8 * 4 * 4, z_dim)
+        head = ndf * 8 * 4 * 4 + 3 * thumbnail**2
+        self.fc_mu = nn.Linear(head, z_dim)
+        self.fc_var = nn.Linear(head, z_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         side = 256 if self.six_layers else 128
@@ -183,11 +192,19 @@ class ConvEncoder(nn.Module):
         layers = [self.layer1, self.layer2, self.layer3, self.layer4, self.layer5]
         if self.six_layers:
             layers.append(self.layer6)
+        thumb = F.adaptive_avg_pool2d(x, self.thumbnail).flatten(1) if self.thumbnail else None
         x = layers[0](x)
         for layer in layers[1:]:
             x = layer(F.leaky_relu(x, LEAK))
         x = F.leaky_relu(x, LEAK).reshape(x.shape[0], -1)
+        if thumb is not None:
+            x = torch.cat([x, thumb], 1)
         return self.fc_mu(x), self.fc_var(x)
+
+
+def style_encoder(cfg: GeneratorConfig) -> ConvEncoder:
+    """The (untrained) style encoder that belongs to a generator configuration."""
+    return ConvEncoder(cfg.ngf, cfg.crop_size, cfg.z_dim, cfg.encoder_thumbnail)
 
 
 class NLayerDiscriminator(nn.Module):

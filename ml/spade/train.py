@@ -66,7 +66,13 @@ from ml.spade.losses import (
     load_vgg19,
     pyramid_l1_loss,
 )
-from ml.spade.networks import ConvEncoder, MultiscaleDiscriminator, SPADEGenerator, init_weights
+from ml.spade.networks import (
+    ConvEncoder,
+    MultiscaleDiscriminator,
+    SPADEGenerator,
+    init_weights,
+    style_encoder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +237,7 @@ class Trainer:
             D = MultiscaleDiscriminator(
                 cfg.semantic_nc + 3, config.ndf, config.num_D, config.n_layers_D
             )
-            E = ConvEncoder(cfg.ngf, cfg.crop_size, cfg.z_dim) if cfg.use_vae else None
+            E = style_encoder(cfg) if cfg.use_vae else None
             for net in (G, D, E):
                 if net is not None:
                     init_weights(net)

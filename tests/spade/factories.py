@@ -9,7 +9,7 @@ import torch
 
 from ml.spade import inputs
 from ml.spade.config import GeneratorConfig
-from ml.spade.networks import ConvEncoder, SPADEGenerator
+from ml.spade.networks import ConvEncoder, SPADEGenerator, style_encoder
 
 
 def blocky_labels(
@@ -62,7 +62,7 @@ def _calibrated(items: tuple, seed: int) -> SPADEGenerator:
 
 def random_encoder(cfg: GeneratorConfig, seed: int = 0) -> ConvEncoder:
     torch.manual_seed(seed + 1)
-    return ConvEncoder(cfg.ngf, cfg.crop_size, cfg.z_dim).eval()
+    return style_encoder(cfg).eval()
 
 
 def random_generator(cfg: GeneratorConfig, seed: int = 0) -> SPADEGenerator:

@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ml.spade.config import GeneratorConfig
-from ml.spade.networks import SPADE, ConvEncoder, MultiscaleDiscriminator, SPADEGenerator
+from ml.spade.networks import (
+    SPADE,
+    ConvEncoder,
+    MultiscaleDiscriminator,
+    SPADEGenerator,
+    style_encoder,
+)
 
 REF = Path("/work/shared/reference/spade")
 RELEASED = {
@@ -102,3 +109,18 @@ def test_encoder_small_crop_runs():
     enc = ConvEncoder(ngf=4, crop_size=128, z_dim=8)
     mu, logvar = enc(torch.randn(2, 3, 40, 60))
     assert mu.shape == logvar.shape == (2, 8)
+
+
+def test_encoder_thumbnail_reaches_the_head_as_the_averaged_picture():
+    cfg = GeneratorConfig(5, True, True, ngf=4, crop_size=128, use_vae=True, z_dim=12,
+                          encoder_thumbnail=2)
+    enc = style_encoder(cfg).eval()
+    official = style_encoder(GeneratorConfig(5, True, True, ngf=4, crop_size=128, use_vae=True))
+    assert enc.fc_mu.in_features == official.fc_mu.in_features + 3 * 2 * 2
+    with torch.no_grad():
+        enc.fc_mu.weight.zero_()
+        enc.fc_mu.weight[:, -12:] = torch.eye(12)  # read only the thumbnail
+        enc.fc_mu.bias.zero_()
+        image = torch.rand(1, 3, 128, 128) * 2 - 1
+        mu, _ = enc(image)
+    assert torch.allclose(mu, F.adaptive_avg_pool2d(image, 2).flatten(1), atol=1e-6)
