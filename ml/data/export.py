@@ -19,6 +19,7 @@ from ml.data.presets import make_presets
 from ml.data.train_default import HARDWARE, LOSS_LOG, RUN_INFO, RunSettings, default_run_dir
 from ml.images import write_image
 from ml.spade import train_state as ts
+from ml.spade.config import GeneratorConfig
 from ml.spade.library import ModelCard, load_model, save_model, save_style_presets
 
 NAME = "Spadework Landscape 256"
@@ -82,7 +83,7 @@ def export_from_run(run_dir: str | Path | None, out: Path, device: str = "cpu",
     }
     card = ModelCard(
         id=out.name, name=NAME, dataset="landscape", label_set="landscape",
-        config=settings.generator(), has_encoder=True,
+        config=GeneratorConfig.from_dict(meta["config"]["generator"]), has_encoder=True,
         source="trained by Spadework on its own procedural landscapes (make train-default)",
         licence="MIT (weights and training data made by the Spadework project)",
         description="Compact SPADE generator with a VAE style encoder, trained on procedural "

@@ -42,7 +42,7 @@ HARDWARE = "hardware.json"
 class RunSettings:
     """The choices that fix a default-model run, recorded in the model card."""
 
-    scenes: int = 3000
+    scenes: int = 6000
     first_seed: int = 0
     size: int = 256
     ngf: int = 16
@@ -60,6 +60,7 @@ class RunSettings:
     reuse_fakes: bool = True
     ema: float = 0.999  # decay of the exported moving average of the weights (0: off)
     kld_warmup: int = 2000  # steps over which the style noise and KL weight rise from 0
+    style_gain: float = 1.0  # init gain of the style path (official 0.02: the code is lost)
 
     def generator(self) -> GeneratorConfig:
         labels = load_label_set("landscape")
@@ -73,7 +74,7 @@ class RunSettings:
                            lr_d=self.lr_d, lambda_vgg=0.0, lambda_l1=self.l1, ndf=self.ndf,
                            seed=self.seed, cpu_bf16=self.cpu_bf16,
                            fresh_fakes_for_d=not self.reuse_fakes, ema_decay=self.ema,
-                           kld_warmup=self.kld_warmup,
+                           kld_warmup=self.kld_warmup, style_gain=self.style_gain,
                            device=device, checkpoint_every=checkpoint_every, keep_checkpoints=2,
                            preview_every=0, label_set="landscape")
 
@@ -165,7 +166,7 @@ def run(args) -> int:
                            ndf=args.ndf, batch=args.batch, lr_g=args.lr_g, lr_d=args.lr_d,
                            l1=args.l1, seed=args.seed, cpu_bf16=args.cpu_bf16,
                            reuse_fakes=args.reuse_fakes, ema=args.ema,
-                           kld_warmup=args.kld_warmup)
+                           kld_warmup=args.kld_warmup, style_gain=args.style_gain)
     out = Path(args.out)
     if out.exists() and not args.force:
         raise FileExistsError(f"{out} already exists (use --force to replace it)")
@@ -219,6 +220,8 @@ def add_arguments(p) -> None:
                    help="decay of the exported moving average of the weights (0: off)")
     p.add_argument("--kld-warmup", type=int, default=d.kld_warmup,
                    help="steps over which the style noise and KL weight rise from 0 (0: off)")
+    p.add_argument("--style-gain", type=float, default=d.style_gain,
+                   help="initial gain of the style code's layers (official 0.02)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     p.add_argument("--checkpoint-every", type=int, default=50)

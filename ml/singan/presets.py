@@ -86,18 +86,19 @@ class TrainConfig:
 
 PAPER = TrainConfig(name="paper")
 
-# ConSinGAN's ideas on SinGAN's per-scale generators: three scales train together (lower
-# ones at 0.1x and 0.01x the learning rate), the pyramid is denser at low resolution, and
+# ConSinGAN's ideas on SinGAN's per-scale generators: the newest scale trains together with
+# the one below it (at 0.1x the learning rate), the pyramid is denser at low resolution, and
 # every scale keeps 32 channels (the finest scales' 64-128 channels are most of `paper`'s
-# time), so each scale can have 800 iterations within a quarter of `paper`'s wall time.
+# time), so each scale can have 800 iterations in about a fifth of `paper`'s wall time.
 # Training scales together pulls the lower ones toward the reconstruction, which costs
-# diversity; a noise amplitude of 0.13 (not 0.1) x RMSE gives it back (docs/singan-training.md).
+# diversity: over three images, two concurrent scales kept 0.90x paper's diversity where
+# ConSinGAN's three kept 0.89x with a 25 % worse SWD (docs/singan-training.md).
 FAST = TrainConfig(
     name="fast",
     pyramid="dense",
     nfc_max=32,
     iterations=800,
-    concurrent=3,
+    concurrent=2,
     lr_scale=0.1,
     noise_amp=0.13,
 )

@@ -162,6 +162,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             cpu_bf16=args.cpu_bf16,
             ema_decay=args.ema,
             kld_warmup=args.kld_warmup,
+            style_gain=args.style_gain,
         )
         trainer = Trainer(config, dataset, out, init_model=args.init)
     main = trainer.ctx.is_main
@@ -250,6 +251,9 @@ def add_train_parsers(subparsers: argparse._SubParsersAction) -> None:
     o.add_argument("--lambda-kld", type=float, default=0.05)
     o.add_argument("--kld-warmup", type=int, default=0,
                    help="steps over which the style noise and KL weight rise from 0 (0: official)")
+    o.add_argument("--style-gain", type=float, default=0.02,
+                   help="initial gain of the style code's layers (official 0.02; 1 lets a "
+                        "short run's generator see the code)")
     o.add_argument("--ema", type=float, default=0.0,
                    help="export a moving average of the weights with this decay, e.g. 0.999")
     o.add_argument(

@@ -251,7 +251,10 @@ class MultiscaleDiscriminator(nn.Module):
         return results
 
 
-def init_weights(net: nn.Module, gain: float = 0.02) -> None:
+INIT_GAIN = 0.02  # the official init_variance
+
+
+def init_weights(net: nn.Module, gain: float = INIT_GAIN) -> None:
     """Xavier-normal conv/linear weights with the official gain, zero biases (for training)."""
     for module in net.modules():
         if isinstance(module, (nn.Conv2d, nn.Linear)):

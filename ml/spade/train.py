@@ -67,6 +67,7 @@ from ml.spade.losses import (
     pyramid_l1_loss,
 )
 from ml.spade.networks import (
+    INIT_GAIN,
     ConvEncoder,
     MultiscaleDiscriminator,
     SPADEGenerator,
@@ -107,6 +108,10 @@ class TrainConfig:
     (the untrained encoder's means are tiny next to the unit noise) and learns to ignore
     it; the encoder never catches up (posterior collapse) and every style renders alike.
     Starting as a plain autoencoder, the generator learns to read the code first.
+    `style_gain` (official: 0.02, every layer's Xavier gain) initialises the style path, the
+    encoder's mean head and the generator's `fc` from the code, with its own gain: at 0.02
+    the code reaches the generator some 1e-6 strong, far below batch norm's epsilon, so a
+    short run's generator cannot tell one style from another; 1.0 lets it from step 1.
     """
 
     generator: GeneratorConfig
@@ -134,6 +139,7 @@ class TrainConfig:
     cpu_bf16: bool = False
     ema_decay: float = 0.0
     kld_warmup: int = 0
+    style_gain: float = INIT_GAIN
 
     def __post_init__(self) -> None:
         if isinstance(self.generator, dict):
@@ -241,6 +247,9 @@ class Trainer:
             for net in (G, D, E):
                 if net is not None:
                     init_weights(net)
+            if E is not None and config.style_gain != INIT_GAIN:
+                nn.init.xavier_normal_(G.fc.weight, gain=config.style_gain)
+                nn.init.xavier_normal_(E.fc_mu.weight, gain=config.style_gain)
         if init_model is not None:
             self._load_init_model(G, E, init_model)
         self.G_ema, self.E_ema = self._averaged(G), self._averaged(E)

@@ -182,7 +182,7 @@ def test_presets():
     assert (PAPER.min_size, PAPER.max_size, PAPER.scale_factor) == (25, 250, 0.75)
     assert (PAPER.iterations, PAPER.decay_at, PAPER.d_steps, PAPER.g_steps) == (2000, 0.8, 3, 3)
     assert (PAPER.gp_weight, PAPER.alpha, PAPER.noise_amp, PAPER.lr_g) == (0.1, 10.0, 0.1, 5e-4)
-    assert FAST.concurrent == 3 and FAST.pyramid == "dense" and FAST.net(12).nfc == 32
+    assert FAST.concurrent == 2 and FAST.pyramid == "dense" and FAST.net(12).nfc == 32
     assert PAPER.with_overrides(max_size=128, iterations=10).max_size == 128
     with pytest.raises(ValueError, match="max_size"):
         PAPER.with_overrides(max_size=20)

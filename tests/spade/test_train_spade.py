@@ -338,3 +338,15 @@ def test_early_in_warm_up_the_style_code_is_the_encoders_mean():
             a, b = (trainer._style_code(batch, _StepRandom(0, 0), tag)[0] for tag in (0, 1))
             spread = float((a - b).abs().max())
             assert (spread < 1e-6) if trainer is long_warm else (spread > 0.5)
+
+
+def test_style_gain_initialises_only_the_style_path():
+    images, labels = scenes(4)
+    data = ArrayDataset(images, labels, crop_size=32)
+    official = Trainer(tiny_config(vae=True), data)
+    strong = Trainer(tiny_config(vae=True, style_gain=1.0), data)
+    ratio = strong.G.fc.weight.std() / official.G.fc.weight.std()
+    assert 40 < ratio < 60  # Xavier: std proportional to the gain (1 / 0.02)
+    assert 40 < strong.E.fc_mu.weight.std() / official.E.fc_mu.weight.std() < 60
+    assert torch.equal(strong.E.fc_var.weight, official.E.fc_var.weight)
+    assert torch.equal(strong.G.head_0.conv_0.weight_orig, official.G.head_0.conv_0.weight_orig)
