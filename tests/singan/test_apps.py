@@ -148,8 +148,12 @@ def test_paint2image_outputs_full_resolution(tiny_model):
     paint[36:] = (40, 90, 200)
     out = paint2image(tiny_model, paint, start_scale=2)
     assert out.shape == (36, 44, 3)
-    # The layout of the painting survives: top and bottom keep their dominant colours.
-    assert out[:12, :, 0].mean() > out[-12:, :, 0].mean()
+    # The layout of the painting survives: the output's top-minus-bottom colour points the
+    # way the painting's does (an output that ignored the painting would score about 0).
+    # The tiny model's residuals recolour each half, so no single channel is compared.
+    painted = np.array([200, 120, 60]) - np.array([40, 90, 200])
+    got = out[:12].reshape(-1, 3).mean(0) - out[-12:].reshape(-1, 3).mean(0)
+    assert got @ painted > 0.1 * (painted @ painted)
 
 
 def test_quantization_uses_five_training_colours(tiny_model):
