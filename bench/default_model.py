@@ -9,7 +9,8 @@ maps and held-out procedural pictures (lower is better); `fidelity*` is the shar
 whose rendered neighbourhood a per-class Gaussian classifier, fitted on other held-out
 procedural pictures, assigns to the painted class (higher is better). `_flat` is a fill of each
 class with its mean colour, `_untrained` the same network before training, `_real` the
-procedural pictures themselves (floor of SWD, ceiling of fidelity).
+procedural pictures themselves (floor of SWD, ceiling of fidelity). `style_spread` is how far
+another style code of the prior moves a render (mean absolute difference, 0-255).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("swd", "fidelity"):
         print(f"{key:12}{figures[key]:10.4f}{figures[key + '_flat']:10.4f}"
               f"{figures[key + '_untrained']:11.4f}{figures[key + '_real']:10.4f}")
+    print(f"style spread (0-255, another prior style code): {figures['style_spread']:.1f}")
     return 0
 
 

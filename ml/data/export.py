@@ -176,11 +176,11 @@ def write_card_readme(folder: Path, card: ModelCard, training: dict, presets: li
     lines += [
         "## Limits",
         "",
-        "A compact network trained for about an hour of CPU time: layouts and class colours "
-        "follow the label map, but textures are soft and short of the procedural pictures' "
-        "detail, and the style code barely changes the look yet (the six presets render "
-        "nearly alike). More "
-        "steps (`--steps`, or a GPU) improve both; the command above resumes from the last "
+        f"A compact network (ngf {card.config.ngf}) trained for {minutes:.0f} minutes on "
+        f"{hw.get('description', 'unknown hardware')}: it renders the procedural world it "
+        "learnt from (its textures, light and six looks), not photographs, and its textures "
+        "are softer than the procedural pictures' (see the SWD floor above). More steps "
+        "(`--steps`, or a GPU) sharpen them; the command above resumes from the last "
         "checkpoint when its run folder is kept.",
         "",
     ]
@@ -189,7 +189,7 @@ def write_card_readme(folder: Path, card: ModelCard, training: dict, presets: li
 
 def evaluation_lines(figures: dict) -> list[str]:
     """The evaluation table (also used by the docs)."""
-    return [
+    lines = [
         "## Evaluation (`bench/default_model.py`)",
         "",
         f"On {figures['scenes']} held-out procedural scenes (seeds {figures['seeds'][0]}.."
@@ -208,6 +208,14 @@ def evaluation_lines(figures: dict) -> list[str]:
         comparison(figures),
         "",
     ]
+    if "style_spread" in figures:
+        lines += [
+            f"Style: another style code of the prior moves a render by "
+            f"{figures['style_spread']:.1f} levels per pixel and channel on average (0-255; "
+            "a model that ignored its style input would score 0).",
+            "",
+        ]
+    return lines
 
 
 def comparison(figures: dict) -> str:

@@ -10,14 +10,17 @@ import torch
 from safetensors.torch import load_file
 
 from ml.__main__ import main
-from ml.data.evaluate import PatchClassifier, class_colours, crops, features
+from ml.data.evaluate import PatchClassifier, class_colours, crops, features, style_spread
 from ml.data.export import export_from_run
+from ml.data.infer import prior_latents, render_batch
 from ml.data.plot import line_chart
 from ml.data.scene import render_scene
 from ml.images import read_raw, read_rgb
 from ml.spade import train_state
+from ml.spade.config import GeneratorConfig
 from ml.spade.library import load_model, load_style_presets
 from ml.spade.losses import pyramid_l1_loss
+from ml.spade.networks import SPADEGenerator
 
 TINY = ["--scenes", "3", "--size", "64", "--ngf", "4", "--ndf", "8", "--batch", "1",
         "--checkpoint-every", "1", "--threads", "1"]
@@ -116,3 +119,17 @@ def test_line_chart_draws_each_series():
     blue = np.all(chart == (31, 119, 180), axis=2).sum()
     orange = np.all(chart == (255, 127, 14), axis=2).sum()
     assert blue > 100 and orange > 100
+
+
+def test_style_spread_is_zero_when_the_code_is_ignored():
+    cfg = GeneratorConfig(15, True, True, ngf=4, crop_size=64, use_vae=True, z_dim=8)
+    torch.manual_seed(0)
+    gen = SPADEGenerator(cfg).eval()
+    labels = np.stack([render_scene(s, 64).labels for s in (1, 2)])
+    latents = prior_latents(2, 8, 0)
+    renders = render_batch(gen, cfg, labels, latents)
+    assert style_spread(gen, cfg, labels, renders, seed=1) > 1.0
+    with torch.no_grad():
+        gen.fc.weight.zero_()  # every code now gives the same starting grid
+    renders = render_batch(gen, cfg, labels, latents)
+    assert style_spread(gen, cfg, labels, renders, seed=1) == 0.0
