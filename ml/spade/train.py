@@ -102,16 +102,18 @@ class TrainConfig:
     perceptual loss when no VGG19 weights file is at hand. `ema_decay` (official: 0, off)
     keeps an exponential moving average of the generator's (and encoder's) weights, which
     is what `save_model` exports: with small batches the live weights jitter from step to
-    step, their average renders cleaner pictures. `kld_warmup` (official: 0) raises the VAE's
-    sampling noise and the KL weight linearly from 0 to their full size over that many
-    steps. Otherwise a short run's generator first sees a style code that is pure noise
-    (the untrained encoder's means are tiny next to the unit noise) and learns to ignore
-    it; the encoder never catches up (posterior collapse) and every style renders alike.
-    Starting as a plain autoencoder, the generator learns to read the code first.
-    `style_gain` (official: 0.02, every layer's Xavier gain) initialises the style path, the
-    encoder's mean head and the generator's `fc` from the code, with its own gain: at 0.02
-    the code reaches the generator some 1e-6 strong, far below batch norm's epsilon, so a
-    short run's generator cannot tell one style from another; 1.0 lets it from step 1.
+    step, their average renders cleaner pictures.
+
+    `kld_warmup` and `style_gain` keep a short run from ignoring the style code (posterior
+    collapse: every style renders alike). `kld_warmup` (official: 0) raises the VAE's
+    sampling noise and the KL weight linearly from 0 over that many steps, so training starts
+    as a plain autoencoder. `style_gain` (official: 0.02, every layer's Xavier gain)
+    initialises the style path, the encoder's mean head and the generator's `fc` from the
+    code, with its own gain: at 0.02 the code reaches the generator far below batch norm's
+    epsilon. Measured on the default model's settings (docs/default-model.md), how far
+    renders move when two pictures' codes are swapped: official init, no warm-up, 0.4 of
+    255 levels after 1886 steps; official init with warm-up, 4-6 levels after 350-650
+    steps; both, 33 levels after 700 steps.
     """
 
     generator: GeneratorConfig
