@@ -46,7 +46,7 @@ bench: $(STAMP_TEST)
 	$(PY) bench/singan.py
 
 train-default: $(STAMP_RUN)
-	$(PY) -m ml data train-default --out resources/models/landscape-256 --scenes 2000 --steps 1461 --force
+	$(PY) -m ml data train-default --out resources/models/landscape-256 --steps 11378 --force
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -176,8 +176,8 @@ def write_card_readme(folder: Path, card: ModelCard, training: dict, presets: li
     lines += [
         "## Limits",
         "",
-        f"A compact network (ngf {card.config.ngf}) trained for {minutes:.0f} minutes on "
-        f"{hw.get('description', 'unknown hardware')}: it renders the procedural world it "
+        f"A compact network (ngf {card.config.ngf}), {minutes:.0f} minutes of training, "
+        f"{hw.get('description', 'on unknown hardware')}: it renders the procedural world it "
         "learnt from (its textures, light and six looks), not photographs, and its textures "
         "are softer than the procedural pictures' (see the SWD floor above). More steps "
         "(`--steps`, or a GPU) sharpen them; the command above resumes from the last "
@@ -203,7 +203,8 @@ def evaluation_lines(figures: dict) -> list[str]:
         f"{figures['fidelity_flat']:.3f} | {figures['fidelity_untrained']:.3f} |",
         "",
         f"Other procedural pictures score SWD {figures['swd_real']:.4f} and the pictures "
-        f"themselves fidelity {figures['fidelity_real']:.3f}: the floor and the ceiling.",
+        f"themselves fidelity {figures['fidelity_real']:.3f}: the SWD floor and a reference "
+        "fidelity (renders more typical of their class than the pictures can score above it).",
         "",
         comparison(figures),
         "",
