@@ -46,6 +46,7 @@ class TrainConfig:
     # concurrent training (1 = the official one scale at a time)
     concurrent: int = 1
     lr_scale: float = 0.1  # learning rate factor per scale below the newest one
+    concurrent_from: int = 0  # scales below this one train alone and are never revisited
     init_from_previous: bool = True  # new scale starts as a copy of the last when shapes match
 
     def net(self, n: int) -> NetConfig:
@@ -58,6 +59,12 @@ class TrainConfig:
             batch_norm=self.batch_norm,
             slope=self.slope,
         )
+
+    def first_trained(self, n: int) -> int:
+        """The lowest scale trained while scale n is the newest one."""
+        if n < self.concurrent_from:
+            return n
+        return max(self.concurrent_from, n - self.concurrent + 1)
 
     def with_overrides(
         self, max_size: int | None = None, iterations: int | None = None
