@@ -322,7 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-size", type=int, default=128)
     parser.add_argument(
-        "--seeds", type=int, default=1, help="train each preset with seeds 0..N-1 and average"
+        "--seeds", type=int, default=1, help="train each preset with N seeds and average"
+    )
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="the first of the seeds (default 0)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--work", help="folder to keep the model files (default: a temporary one)")
@@ -355,13 +358,14 @@ def _compare(args: argparse.Namespace, image: np.ndarray, work: Path) -> int:
         return work / f"{preset}.{seed}.safetensors"
 
     papers, fasts = [], []
-    for seed in range(args.seeds):  # interleaved, so a change of load hits both presets
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    for seed in seeds:  # interleaved, so a change of load hits both presets
         papers.append(
             measure("paper", image, args.iterations, args.max_size, path("paper", seed), seed)
         )
         fasts.append(measure("fast", image, fast_iters, args.max_size, path("fast", seed), seed))
     paper, fast = averaged(papers), averaged(fasts)
-    speed = time_sampling({"paper": path("paper", 0), "fast": path("fast", 0)})
+    speed = time_sampling({p: path(p, seeds[0]) for p in ("paper", "fast")})
     paper.images_per_s, fast.images_per_s = speed["paper"], speed["fast"]
     print(table(paper, fast), file=sys.stderr if args.json else sys.stdout)
     if args.json:
