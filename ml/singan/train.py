@@ -169,7 +169,7 @@ class _ScaleTrainer:
         self.iterations = iterations
         self.prev_transform = prev_transform
         self.real = model.reals[n]
-        self.first = cfg.first_trained(n)
+        self.first = max(0, n - cfg.concurrent + 1)  # lowest scale trained now
         self.stages = [
             _Stage(m, model.generators[m], cfg.lr_scale ** (n - m))
             for m in range(self.first, n + 1)
@@ -402,7 +402,7 @@ class _Clock:
 
 def _scale_cost(cfg: TrainConfig, sizes: Sequence[tuple[int, int]], n: int) -> float:
     """Relative cost of one iteration at scale n: pixels x width^2 over the trained scales."""
-    first = cfg.first_trained(n)
+    first = max(0, n - cfg.concurrent + 1)
     return float(sum(sizes[k][0] * sizes[k][1] * cfg.net(k).nfc ** 2 for k in range(first, n + 1)))
 
 

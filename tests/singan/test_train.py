@@ -138,23 +138,6 @@ def test_concurrent_training_updates_the_scale_below_at_a_lower_rate(tiny_image,
     assert torch.equal(after2[1].head.conv.weight, after3[1].head.conv.weight)  # frozen
 
 
-def test_scales_below_concurrent_from_are_never_revisited(tiny_image, tmp_path):
-    cfg = replace(TINY, concurrent=2, concurrent_from=2, name="tiny-hybrid")
-    assert [cfg.first_trained(n) for n in range(5)] == [0, 1, 2, 2, 3]
-    out = tmp_path / "h.safetensors"
-    weights = {}
-
-    def snap(p):
-        if p.iteration == p.iterations:
-            weights[p.scale] = SinGANModel.load(checkpoint_paths(out)[0]).generators
-
-    train(tiny_image, cfg, out=out, device="cpu", callback=snap)
-    # scale 1 trains alone and stays frozen when scale 2 arrives ...
-    assert torch.equal(weights[1][1].head.conv.weight, weights[2][1].head.conv.weight)
-    # ... while scale 2 goes on training with scale 3, as plain concurrent training does
-    assert not torch.equal(weights[2][2].head.conv.weight, weights[3][2].head.conv.weight)
-
-
 def test_retrain_scales_changes_only_those_scales(tiny_model, tiny_image):
     before = _sample(tiny_model)
     top = tiny_model.num_scales - 1
