@@ -10,8 +10,9 @@ maps and held-out procedural pictures (lower is better); `fidelity*` is the shar
 whose rendered neighbourhood a per-class Gaussian classifier, fitted on other held-out
 procedural pictures, assigns to the painted class (higher is better). `_flat` is a fill of each
 class with its mean colour, `_untrained` the same network before training, `_real` the
-procedural pictures themselves (floor of SWD, ceiling of fidelity). `style_spread` is how far
-another style code of the prior moves a render (mean absolute difference, 0-255).
+procedural pictures themselves (floor of SWD; a reference fidelity, which renders more
+typical of their class can exceed). `style_spread` is how far another style code of the
+prior moves a render (mean absolute difference, 0-255).
 """
 
 from __future__ import annotations
